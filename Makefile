@@ -1,0 +1,61 @@
+# flushtm: kernel module, library, CLI, daemon.
+#   make            build everything
+#   make deps       install build and test dependencies (Debian 12, apt-get)
+#   make check      unit tests, then the VM suites (boots the Debian kernel in QEMU)
+#   make bench      flush-engine benchmark
+#   make install    install (DESTDIR, PREFIX honoured)
+#   make demo       boot a guest with emulated pmem, show flushtm catching a panic
+
+TOP := $(CURDIR)
+include mk/kernel.mk
+
+SUBDIRS_USER := lib flushtmctl flushtmd
+
+.PHONY: all kmod user $(SUBDIRS_USER) deps check unit-check vm-check boot-check \
+	bench sparse clean install uninstall demo
+
+all: kmod user
+
+kmod:
+	$(MAKE) -C kmod
+
+user: $(SUBDIRS_USER)
+flushtmctl flushtmd: lib
+$(SUBDIRS_USER):
+	$(MAKE) -C $@
+
+sparse:
+	$(MAKE) -C kmod C=1
+
+# Debian 12 packages needed to build and to run every test.
+DEPS := build-essential pkg-config linux-headers-amd64 linux-image-amd64 \
+	libkmod-dev libinih-dev libsystemd-dev libjson-c-dev libpmem-dev \
+	qemu-system-x86 busybox-static kmod cpio socat kexec-tools ndctl daxctl \
+	bats sparse man-db groff-base bash-completion systemd dkms
+
+deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
+
+check: all
+	tests/run-checks
+
+unit-check: user
+	tests/run-checks --unit
+
+vm-check: all
+	tests/run-checks --vm
+
+boot-check: all
+	tests/run-checks --boot
+
+bench:
+	$(MAKE) -C bench run
+
+clean:
+	$(MAKE) -C kmod clean
+	for d in $(SUBDIRS_USER) bench tests/unit; do $(MAKE) -C $$d clean || exit 1; done
+	rm -rf build
+
+-include mk/install.mk

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libflushtm: the one place in user space that knows the layout of
+ * /sys/kernel/config/flushtm (interface.md, version 1) and of
+ * /etc/flushtm/flushtm.conf.  Used by flushtmctl and flushtmd.
+ *
+ * Conventions: functions return 0 or a negative errno; the errno of a
+ * refused configfs write is the kernel's.  Nothing here prints: callers turn
+ * errors into words (ftm_strerror()).  No global state: everything hangs off
+ * a struct ftm_ctx, owned by the caller.
+ */
+#ifndef LIBFLUSHTM_H
+#define LIBFLUSHTM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FTM_CONFIGFS_DEFAULT	"/sys/kernel/config/flushtm"
+#define FTM_CONFIGFS_ENV	"FLUSHTM_CONFIGFS"
+#define FTM_CONF_DEFAULT	"/etc/flushtm/flushtm.conf"
+#define FTM_INTERFACE_VERSION	1
+#define FTM_NAME_MAX		128	/* a range name, NUL included */
+#define FTM_OWNER_MAX		65	/* 64 bytes + NUL, as the kernel keeps */
+#define FTM_HOOK_NAME_MAX	16
+
+/* ---- context ---------------------------------------------------------- */
+
+struct ftm_ctx;
+
+/*
+ * root: the configfs directory of the module; NULL means $FLUSHTM_CONFIGFS,
+ * else FTM_CONFIGFS_DEFAULT.  The directory need not exist (module absent).
+ */
+int ftm_ctx_new(struct ftm_ctx **ctx, const char *root);
+void ftm_ctx_free(struct ftm_ctx *ctx);
+const char *ftm_ctx_root(const struct ftm_ctx *ctx);
+
+/* 1 when the module's configfs directory is there, 0 when not. */
+int ftm_module_present(const struct ftm_ctx *ctx);
+
+/* ---- raw attributes (path relative to the root, e.g. "hooks/panic/fired") */
+
+/* Reads one value, trailing newline removed. -ENOSPC when len is too small. */
+int ftm_attr_read(const struct ftm_ctx *ctx, const char *rel, char *buf, size_t len);
+int ftm_attr_read_u64(const struct ftm_ctx *ctx, const char *rel, uint64_t *val);
+/* Writes val (no newline added) in one write(2); the kernel's errno on refusal. */
+int ftm_attr_write(const struct ftm_ctx *ctx, const char *rel, const char *val);
+
+/* ---- global settings -------------------------------------------------- */
+
+struct ftm_info {
+	unsigned int version;		/* "version" */
+	char method[8];			/* "auto", "lines", "cache" */
+	uint64_t cache_threshold;	/* bytes */
+	uint64_t generation;
+};
+int ftm_info_read(const struct ftm_ctx *ctx, struct ftm_info *info);
+int ftm_set_method(const struct ftm_ctx *ctx, const char *method);
+int ftm_set_cache_threshold(const struct ftm_ctx *ctx, uint64_t bytes);
+
+/* ---- hooks ------------------------------------------------------------ */
+
+/* The hooks of interface v1, in documented order; NULL-terminated. */
+extern const char *const ftm_hook_names[];
+bool ftm_hook_name_valid(const char *name);
+
+struct ftm_hook {
+	char name[FTM_HOOK_NAME_MAX];
+	bool available, enabled;
+	uint64_t fired, flushed_bytes, last_ns, max_ns;
+};
+int ftm_hook_read(const struct ftm_ctx *ctx, const char *name, struct ftm_hook *hook);
+/* Every hook the module exposes, in ftm_hook_names order; *hooks is malloc'd. */
+int ftm_hook_list(const struct ftm_ctx *ctx, struct ftm_hook **hooks, size_t *n);
+/* -EOPNOTSUPP when the hook is not available on this kernel. */
+int ftm_hook_set_enabled(const struct ftm_ctx *ctx, const char *name, bool enabled);
+
+/* The exit hook's enrolment list. */
+int ftm_exit_enroll(const struct ftm_ctx *ctx, int pid);
+int ftm_exit_withdraw(const struct ftm_ctx *ctx, int pid);
+int ftm_exit_list(const struct ftm_ctx *ctx, int **pids, size_t *n);
+
+/* ---- ranges ----------------------------------------------------------- */
+
+struct ftm_range {
+	char name[FTM_NAME_MAX];
+	uint64_t start, size;
+	bool enabled;
+	char owner[FTM_OWNER_MAX];
+	uint64_t flushed_bytes;
+};
+
+bool ftm_range_name_valid(const char *name);
+int ftm_range_read(const struct ftm_ctx *ctx, const char *name, struct ftm_range *r);
+/* Every range, sorted by name; *ranges is malloc'd. */
+int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t *n);
+/*
+ * All or nothing: mkdir, start, size, owner, then enabled.  On failure what
+ * was made is removed again and the first error returned; *step (if not
+ * NULL) names the step that failed ("mkdir", "start", "size", "owner",
+ * "enable") so the caller can say what went wrong.
+ */
+int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
+		  uint64_t size, const char *owner, const char **step);
+/* rmdir (the kernel flushes an enabled range first). -ENOENT if absent. */
+int ftm_range_del(const struct ftm_ctx *ctx, const char *name);
+
+/* "flush": name NULL or "all" flushes every enabled range. */
+int ftm_flush(const struct ftm_ctx *ctx, const char *name);
+
+/* ---- values ----------------------------------------------------------- */
+
+/* "0x..." hex or decimal, optional K/M/G suffix (1024-based) as the kernel
+ * takes; -EINVAL on junk, -ERANGE on overflow. */
+int ftm_parse_size(const char *s, uint64_t *val);
+int ftm_parse_addr(const char *s, uint64_t *val);
+/* "64M", "1.5G"... for humans; returns buf. */
+const char *ftm_format_size(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * Words for an errno returned by the kernel for a configfs operation, in
+ * the context of that operation ("enable" -> -EINVAL means "not persistent
+ * memory or RAM, unaligned, or empty"); falls back to strerror().
+ */
+const char *ftm_strerror(int err, const char *step);
+
+/* ---- configuration file (inih) --------------------------------------- */
+
+enum ftm_source { FTM_SRC_ND = 1u << 0, FTM_SRC_DAX = 1u << 1, FTM_SRC_IOMEM = 1u << 2 };
+
+struct ftm_conf_range {
+	char name[FTM_NAME_MAX];
+	uint64_t start, size;
+	char file[256];
+	unsigned int line;
+};
+
+struct ftm_conf {
+	bool has_method, has_threshold, has_hooks, has_sources;
+	char method[8];
+	uint64_t cache_threshold;
+	char **hooks;		/* NULL-terminated, names validated */
+	unsigned int sources;	/* enum ftm_source bits */
+	struct ftm_conf_range *ranges;
+	size_t nr_ranges;
+};
+
+/*
+ * Parses path and then path.d/ *.conf in name order (later files override
+ * settings; ranges accumulate, a name twice is an error).  Nothing is half
+ * filled on error: conf is zeroed and err holds "file:line: why".
+ * A missing main file is -ENOENT.
+ */
+int ftm_conf_load(const char *path, struct ftm_conf *conf, char *err, size_t errlen);
+void ftm_conf_free(struct ftm_conf *conf);
+
+#endif /* LIBFLUSHTM_H */

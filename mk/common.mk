@@ -1,0 +1,17 @@
+# Shared settings for the userspace parts; included by each sub-Makefile.
+# TOP is the repository root, set by the including Makefile.
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	    -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -fno-common \
+	    -I$(TOP)/lib
+LDFLAGS  ?=
+
+# libflushtm is linked statically into the CLI and the daemon: one library,
+# one owner of the configfs layout, no shared-object versioning to maintain.
+LIBFLUSHTM := $(TOP)/lib/libflushtm.a
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1))
