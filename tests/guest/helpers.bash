@@ -1,0 +1,65 @@
+# Common set-up for the bats suites that run inside a guest (tests/guest/).
+# Source it from a suite:  load helpers
+# Each guest suite runs in a freshly booted guest (tests/run-checks); a line
+#   # vm: OPTIONS
+# near the top of the suite passes OPTIONS to tests/vm/vm-run.
+
+FTM_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+FTM_KO=$FTM_TOP/kmod/flushtm.ko
+CFS=/sys/kernel/config/flushtm
+FTMCTL=$FTM_TOP/flushtmctl/flushtmctl
+FTMD=$FTM_TOP/flushtmd/flushtmd
+# The legacy pmem range that the default guest has (memmap=64M!512M).
+PMEM_START=0x20000000
+PMEM_SIZE=$((64 << 20))
+
+ftm_mount_configfs() {
+	grep -qs ' /sys/kernel/config configfs ' /proc/mounts && return 0
+	modprobe configfs 2>/dev/null || true
+	mount -t configfs none /sys/kernel/config
+}
+
+# Load flushtm.ko from the tree (not from /lib/modules) unless it is loaded.
+ftm_load() {
+	ftm_mount_configfs
+	[ -d "$CFS" ] && return 0
+	insmod "$FTM_KO" "$@"
+}
+
+# Remove every range (the kernel flushes enabled ones), then the module.
+ftm_unload() {
+	[ -d /sys/module/flushtm ] || return 0
+	local r
+	for r in "$CFS"/ranges/*/; do
+		[ -d "$r" ] || continue
+		rmdir "$r"
+	done
+	rmmod flushtm
+}
+
+# Remember where the kernel log is now; ftm_dmesg_new prints what came after.
+ftm_dmesg_mark() {
+	FTM_DMESG_LINES=$(dmesg | wc -l)
+}
+ftm_dmesg_new() {
+	dmesg | tail -n +$((${FTM_DMESG_LINES:-0} + 1))
+}
+
+# Make an enabled range NAME START SIZE through configfs directly.
+ftm_range_make() {
+	mkdir "$CFS/ranges/$1" &&
+	echo "$2" > "$CFS/ranges/$1/start" &&
+	echo "$3" > "$CFS/ranges/$1/size" &&
+	echo 1 > "$CFS/ranges/$1/enabled"
+}
+
+# Fail the test when the kernel logged a warning, an oops or a BUG since the mark.
+ftm_assert_no_kernel_complaints() {
+	local bad
+	bad=$(ftm_dmesg_new | grep -E 'WARNING:|BUG:|Oops|general protection|kmemleak|UBSAN|KASAN' || true)
+	if [ -n "$bad" ]; then
+		echo "kernel complained:" >&2
+		echo "$bad" >&2
+		return 1
+	fi
+}
