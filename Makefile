@@ -59,3 +59,4 @@ clean:
 	rm -rf build
 
 -include mk/install.mk
+-include mk/demo.mk
