@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Where persistent memory is: the apertures the system has now, read from
+ * sysfs (libnvdimm namespaces, DAX devices) and /proc/iomem.  Shared by
+ * flushtmd (what to cover) and `flushtmctl check` (what must be covered).
+ *
+ * Same conventions as libflushtm.h: 0 or a negative errno, nothing printed,
+ * no global state.  The roots are parameters so tests can point them at a
+ * fake tree.
+ */
+#ifndef FTM_SOURCES_H
+#define FTM_SOURCES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "libflushtm.h"
+
+#define FTM_SRC_ALL		(FTM_SRC_ND | FTM_SRC_DAX | FTM_SRC_IOMEM)
+/* What flushtmd covers when [flushtmd] has no `sources =` line. */
+#define FTM_SRC_DEFAULT		FTM_SRC_ALL
+#define FTM_DEVICE_MAX		64
+/* Range names flushtmd makes: "d-<source>-<device>". */
+#define FTM_DAEMON_PREFIX	"d-"
+#define FTM_DAEMON_OWNER	"flushtmd"
+
+struct ftm_aperture {
+	char name[FTM_NAME_MAX];	/* "d-nd-namespace0.0", a valid range name */
+	const char *source;		/* "nd", "dax", "iomem", "config": static */
+	char device[FTM_DEVICE_MAX];	/* "namespace0.0", "dax1.0", "20000000" */
+	uint64_t start, size;
+};
+
+/* "nd", "dax", "iomem" for one bit; NULL for anything else. */
+const char *ftm_source_name(unsigned int bit);
+/* One word to its bit; -EINVAL for an unknown word. */
+int ftm_source_parse(const char *word, unsigned int *bit);
+
+/*
+ * Fills ap->name from source and device: "d-<source>-<device>", every byte
+ * of device outside [A-Za-z0-9._-] turned into '_'.  -ENAMETOOLONG if it
+ * does not fit.
+ */
+int ftm_aperture_set(struct ftm_aperture *ap, const char *source, const char *device,
+		     uint64_t start, uint64_t size);
+
+/*
+ * Every aperture of the chosen sources (enum ftm_source bits), in the order
+ * nd, dax, iomem and by name within a source.  sysfs_root is normally "/sys",
+ * procfs_root "/proc".  *out is malloc'd (free() it), possibly NULL when *n
+ * is 0.  A source whose directory is absent (driver not loaded) adds
+ * nothing.  -EACCES when addresses are hidden (not root).
+ *
+ * nd: each namespace (/sys/bus/nd/devices/namespaceX.Y) with a resource and
+ *     a non-zero size that is enabled: bound to a driver itself, or claimed
+ *     by a pfn, dax or btt device that is (fsdax, devdax, sector modes).
+ *     The whole namespace resource is covered, metadata included.
+ * dax: each DAX device (/sys/bus/dax/devices/daxX.Y) of libnvdimm origin
+ *     (not soft-reserved hmem) bound to a driver with a non-zero size: one
+ *     aperture per mapping (daxX.Y-mappingN) when it has several, else one
+ *     named after the device.
+ * iomem: each "Persistent Memory" resource of /proc/iomem, named after its
+ *     start address in hex; one nested in another is not repeated.
+ */
+int ftm_sources_scan(unsigned int sources, const char *sysfs_root, const char *procfs_root,
+		     struct ftm_aperture **out, size_t *n);
+
+/* One source at a time; they append to *out/*n (which start as NULL/0). */
+int ftm_scan_nd(const char *sysfs_root, struct ftm_aperture **out, size_t *n);
+int ftm_scan_dax(const char *sysfs_root, struct ftm_aperture **out, size_t *n);
+int ftm_scan_iomem(const char *procfs_root, struct ftm_aperture **out, size_t *n);
+
+/*
+ * The /proc/iomem parser on its own, for callers that want every line
+ * (flushtmctl check lists each persistent-memory resource with its text).
+ * Calls fn for each line whose description starts with "Persistent Memory";
+ * depth is the nesting level (0 = top).  A non-zero return from fn stops the
+ * walk and is returned.  -EACCES when every address reads as zero (the
+ * kernel hides them from non-root readers), -EINVAL on a malformed line.
+ */
+struct ftm_iomem_entry {
+	uint64_t start, end;	/* inclusive end, as /proc/iomem prints it */
+	unsigned int depth;
+	const char *desc;	/* "Persistent Memory (legacy)"; valid during fn */
+};
+typedef int (*ftm_iomem_fn)(const struct ftm_iomem_entry *e, void *data);
+int ftm_iomem_parse(FILE *f, ftm_iomem_fn fn, void *data);
+
+#endif /* FTM_SOURCES_H */
