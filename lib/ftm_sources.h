@@ -66,7 +66,7 @@ int ftm_aperture_set(struct ftm_aperture *ap, const char *source, const char *de
 int ftm_sources_scan(unsigned int sources, const char *sysfs_root, const char *procfs_root,
 		     struct ftm_aperture **out, size_t *n);
 
-/* One source at a time; they append to *out/*n (which start as NULL/0). */
+/* One source at a time; they append to *out and *n (start them at NULL and 0). */
 int ftm_scan_nd(const char *sysfs_root, struct ftm_aperture **out, size_t *n);
 int ftm_scan_dax(const char *sysfs_root, struct ftm_aperture **out, size_t *n);
 int ftm_scan_iomem(const char *procfs_root, struct ftm_aperture **out, size_t *n);
