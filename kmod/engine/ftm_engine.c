@@ -12,13 +12,6 @@
 #include "ftm_engine.h"
 #include "ftm_arch.h"
 
-/*
- * A line loop runs at roughly 2-3 ns per line, clflush at 60 times that.  A
- * chunk of 16 MiB therefore takes at most ~0.6 s with clflush, well inside
- * the NMI watchdog's threshold, and the watchdog is touched between chunks.
- */
-#define FTM_CHUNK (16ULL << 20)
-
 static enum ftm_arch_insn ftm_insn[2];
 
 static const char *const ftm_insn_name[] = {
@@ -46,7 +39,7 @@ const char *ftm_engine_insn(enum ftm_line_op op)
 static void ftm_lines(enum ftm_arch_insn insn, char *p, char *end)
 {
 	while (p < end) {
-		char *stop = (u64)(end - p) > FTM_CHUNK ? p + FTM_CHUNK : end;
+		char *stop = (u64)(end - p) > FTM_CHUNK_BYTES ? p + FTM_CHUNK_BYTES : end;
 
 		switch (insn) {
 		case FTM_INSN_CLWB:

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit test of the flush engine (kmod/engine/ftm_engine.c, compiled
+ * unchanged against the counting test/ftm_arch.h): for random span sets and
+ * every part/nparts split, every line of every span is flushed exactly once,
+ * nothing else is touched, the parts are balanced, the watchdog is fed at
+ * least every FTM_CHUNK_BYTES, a walk never fences and the instruction
+ * follows the requested operation.  Prints TAP.
+ *
+ * Set FTM_TEST_SEED to replay a run; the seed is printed.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ftm_engine.h"
+#include "ftm_arch.h"
+
+#define ARENA_BYTES	(512ULL << 20)	/* address space the spans live in */
+#define ARENA_LINES	(ARENA_BYTES / FTM_LINE_SIZE)
+#define MAX_SPANS	48
+#define NR_SETS		300
+
+/*
+ * What the counting line instructions saw.  The engine calls the arch hooks
+ * by fixed names, so the recorder is reached through this one pointer,
+ * owned by main().
+ */
+struct recorder {
+	char *arena;
+	unsigned char *hits;		/* per line of the arena */
+	u64 lines_by_insn[3];
+	u64 since_feed;			/* bytes flushed since the watchdog was fed */
+	u64 max_since_feed;
+	u64 fences;
+	u64 end_line;			/* hits[] is zero from here on */
+	bool has[3];			/* what ftm_arch_has() reports */
+	bool outside;			/* a line outside the arena was hit */
+};
+
+static struct recorder *rec;
+
+bool ftm_arch_has(enum ftm_arch_insn insn)
+{
+	return rec->has[insn];
+}
+
+void ftm_count_lines(enum ftm_arch_insn insn, char *p, char *end)
+{
+	for (; p < end; p += FTM_LINE_SIZE) {
+		u64 off = (u64)(p - rec->arena);
+
+		if (p < rec->arena || off >= ARENA_BYTES || off % FTM_LINE_SIZE) {
+			rec->outside = true;
+			continue;
+		}
+		if (rec->hits[off / FTM_LINE_SIZE] < 255)
+			rec->hits[off / FTM_LINE_SIZE]++;
+		if (off / FTM_LINE_SIZE >= rec->end_line)
+			rec->end_line = off / FTM_LINE_SIZE + 1;
+		rec->lines_by_insn[insn]++;
+		rec->since_feed += FTM_LINE_SIZE;
+	}
+	if (rec->since_feed > rec->max_since_feed)
+		rec->max_since_feed = rec->since_feed;
+}
+
+void ftm_test_feed_watchdog(void)
+{
+	rec->since_feed = 0;
+}
+
+void ftm_arch_fence(void)
+{
+	rec->fences++;
+}
+
+/* xorshift64*: small, seedable, good enough to pick sizes. */
+static u64 rnd(u64 *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static u64 rnd_below(u64 *s, u64 n)
+{
+	return n ? rnd(s) % n : 0;
+}
+
+struct tap {
+	unsigned int n;
+	unsigned int failed;
+};
+
+static void tap_result(struct tap *t, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void tap_result(struct tap *t, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %u - ", ok ? "" : "not ", ++t->n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (!ok)
+		t->failed++;
+}
+
+static void reset(struct recorder *r)
+{
+	memset(r->hits, 0, r->end_line);
+	r->end_line = 0;
+	memset(r->lines_by_insn, 0, sizeof(r->lines_by_insn));
+	r->since_feed = r->max_since_feed = r->fences = 0;
+	r->outside = false;
+}
+
+/*
+ * Non-overlapping spans at random line offsets, mostly small, some larger
+ * than a watchdog chunk, some empty; sometimes in shuffled order (the engine
+ * must not rely on the set being sorted).
+ */
+static unsigned int make_set(struct recorder *r, u64 *seed, struct ftm_span *spans)
+{
+	unsigned int nr = (unsigned int)rnd_below(seed, MAX_SPANS + 1);
+	u64 line = rnd_below(seed, 64);
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		u64 kind = rnd_below(seed, 16), lines;
+
+		if (kind == 0)
+			lines = 0;
+		else if (kind == 1 && i < 2)
+			lines = FTM_CHUNK_BYTES / FTM_LINE_SIZE + rnd_below(seed, 3) - 1;
+		else if (kind == 2 && nr < 4 && i == 0)
+			lines = rnd_below(seed, 3 * FTM_CHUNK_BYTES / FTM_LINE_SIZE);
+		else
+			lines = 1 + rnd_below(seed, 3000);
+		if ((line + lines + 64) * FTM_LINE_SIZE > ARENA_BYTES)
+			break;
+		spans[i].virt = r->arena + line * FTM_LINE_SIZE;
+		spans[i].phys = 0x100000000ULL + line * FTM_LINE_SIZE;
+		spans[i].size = lines * FTM_LINE_SIZE;
+		line += lines + rnd_below(seed, 64);
+	}
+	nr = i;
+	if (nr > 1 && rnd_below(seed, 4) == 0) {
+		for (i = nr - 1; i > 0; i--) {
+			unsigned int j = (unsigned int)rnd_below(seed, i + 1);
+			struct ftm_span tmp = spans[i];
+
+			spans[i] = spans[j];
+			spans[j] = tmp;
+		}
+	}
+	return nr;
+}
+
+/*
+ * Every line of every span hit exactly once, and no other line: the hits in
+ * the spans account for every line instruction issued.
+ */
+static bool exactly_once(const struct recorder *r, const struct ftm_span *spans,
+			 unsigned int nr, char *why, size_t len)
+{
+	u64 expect = 0, l;
+	u64 seen = r->lines_by_insn[0] + r->lines_by_insn[1] + r->lines_by_insn[2];
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		u64 first = (u64)((char *)spans[i].virt - r->arena) / FTM_LINE_SIZE;
+
+		for (l = first; l < first + spans[i].size / FTM_LINE_SIZE; l++) {
+			if (r->hits[l] != 1) {
+				snprintf(why, len, "span %u line %" PRIu64 " hit %u times",
+					 i, l - first, r->hits[l]);
+				return false;
+			}
+		}
+		expect += spans[i].size / FTM_LINE_SIZE;
+	}
+	if (seen != expect || r->outside) {
+		snprintf(why, len, "%" PRIu64 " line hits for %" PRIu64 " lines%s",
+			 seen, expect, r->outside ? ", some outside the arena" : "");
+		return false;
+	}
+	return true;
+}
+
+static const unsigned int fixed_nparts[] = { 1, 2, 3, 4, 5, 7, 8, 16, 31, 64, 255, 1024 };
+
+struct split_result {
+	u64 sets, walks;
+	char exact[160];	/* first failure of each property, "" when none */
+	char bytes[160];
+	char balance[160];
+	char watchdog[160];
+	char fence[160];
+};
+
+static void check_split(struct recorder *r, const struct ftm_span *spans, unsigned int nr,
+			unsigned int nparts, struct split_result *res)
+{
+	u64 total = ftm_engine_set_bytes(spans, nr), sum = 0, lines = total / FTM_LINE_SIZE;
+	u64 lo = lines / nparts, hi = lo + (lines % nparts != 0);
+	char why[128];
+	unsigned int part;
+
+	reset(r);
+	for (part = 0; part < nparts; part++) {
+		struct ftm_walk w = {
+			.spans = spans, .nr = nr, .op = FTM_LINE_WRITEBACK,
+			.part = part, .nparts = nparts,
+		};
+		u64 before = r->lines_by_insn[FTM_INSN_CLWB];
+		u64 done = ftm_engine_walk(&w);
+		u64 counted = (r->lines_by_insn[FTM_INSN_CLWB] - before) * FTM_LINE_SIZE;
+
+		res->walks++;
+		sum += done;
+		if (done != counted && !res->bytes[0])
+			snprintf(res->bytes, sizeof(res->bytes),
+				 "part %u/%u returned %" PRIu64 " but flushed %" PRIu64,
+				 part, nparts, done, counted);
+		if ((done / FTM_LINE_SIZE < lo || done / FTM_LINE_SIZE > hi) && !res->balance[0])
+			snprintf(res->balance, sizeof(res->balance),
+				 "part %u/%u has %" PRIu64 " of %" PRIu64 " lines",
+				 part, nparts, done / FTM_LINE_SIZE, lines);
+		/* Fed after every chunk, so also at the end of each walk. */
+		r->since_feed = 0;
+	}
+	if (sum != total && !res->bytes[0])
+		snprintf(res->bytes, sizeof(res->bytes),
+			 "%u parts returned %" PRIu64 " of %" PRIu64 " bytes", nparts, sum, total);
+	if (!exactly_once(r, spans, nr, why, sizeof(why)) && !res->exact[0])
+		snprintf(res->exact, sizeof(res->exact), "nr=%u nparts=%u: %s", nr, nparts, why);
+	if (r->max_since_feed > FTM_CHUNK_BYTES && !res->watchdog[0])
+		snprintf(res->watchdog, sizeof(res->watchdog),
+			 "%" PRIu64 " bytes flushed without feeding the watchdog", r->max_since_feed);
+	if (r->fences && !res->fence[0])
+		snprintf(res->fence, sizeof(res->fence), "%" PRIu64 " fences in walks", r->fences);
+}
+
+static void test_insn_choice(struct tap *t, struct recorder *r)
+{
+	static const struct {
+		bool clflush, clflushopt, clwb;
+		const char *wb, *inval;
+	} cases[] = {
+		{ true, true, true, "clwb", "clflushopt" },
+		{ true, true, false, "clflushopt", "clflushopt" },
+		{ true, false, false, "clflush", "clflush" },
+		{ true, false, true, "clwb", "clflush" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *wb, *inval;
+
+		r->has[FTM_INSN_CLFLUSH] = cases[i].clflush;
+		r->has[FTM_INSN_CLFLUSHOPT] = cases[i].clflushopt;
+		r->has[FTM_INSN_CLWB] = cases[i].clwb;
+		ftm_engine_init();
+		wb = ftm_engine_insn(FTM_LINE_WRITEBACK);
+		inval = ftm_engine_insn(FTM_LINE_INVALIDATE);
+		tap_result(t, !strcmp(wb, cases[i].wb) && !strcmp(inval, cases[i].inval),
+			   "with clflushopt=%d clwb=%d: write back uses %s (want %s), invalidate %s (want %s)",
+			   cases[i].clflushopt, cases[i].clwb, wb, cases[i].wb, inval, cases[i].inval);
+	}
+	r->has[FTM_INSN_CLFLUSH] = r->has[FTM_INSN_CLFLUSHOPT] = r->has[FTM_INSN_CLWB] = true;
+	ftm_engine_init();
+}
+
+/* The operation picks the instruction: invalidate never leaves a line cached. */
+static void test_op(struct tap *t, struct recorder *r)
+{
+	struct ftm_span span = { .phys = 0x100000000ULL, .virt = r->arena, .size = 4096 };
+	struct ftm_walk w = { .spans = &span, .nr = 1, .part = 0, .nparts = 1 };
+
+	reset(r);
+	w.op = FTM_LINE_INVALIDATE;
+	ftm_engine_walk(&w);
+	tap_result(t, r->lines_by_insn[FTM_INSN_CLFLUSHOPT] == 64 &&
+		   !r->lines_by_insn[FTM_INSN_CLWB] && !r->lines_by_insn[FTM_INSN_CLFLUSH],
+		   "FTM_LINE_INVALIDATE walks 4 KiB with clflushopt only");
+	reset(r);
+	w.op = FTM_LINE_WRITEBACK;
+	ftm_engine_walk(&w);
+	tap_result(t, r->lines_by_insn[FTM_INSN_CLWB] == 64 &&
+		   !r->lines_by_insn[FTM_INSN_CLFLUSHOPT] && !r->lines_by_insn[FTM_INSN_CLFLUSH],
+		   "FTM_LINE_WRITEBACK walks 4 KiB with clwb only");
+	reset(r);
+	ftm_engine_fence();
+	tap_result(t, r->fences == 1, "ftm_engine_fence fences once (%" PRIu64 ")", r->fences);
+}
+
+static void test_edges(struct tap *t, struct recorder *r)
+{
+	struct ftm_span span = { .phys = 0x100000000ULL, .virt = r->arena, .size = 3 * 64 };
+	struct ftm_walk w = { .spans = &span, .nr = 0, .op = FTM_LINE_WRITEBACK, .nparts = 1 };
+	u64 done;
+
+	reset(r);
+	done = ftm_engine_walk(&w);
+	tap_result(t, done == 0 && !r->lines_by_insn[FTM_INSN_CLWB], "an empty set flushes nothing");
+
+	/* More walkers than lines: three get a line each, the rest nothing. */
+	reset(r);
+	w.nr = 1;
+	w.nparts = 8;
+	done = 0;
+	for (w.part = 0; w.part < w.nparts; w.part++)
+		done += ftm_engine_walk(&w);
+	tap_result(t, done == span.size && r->hits[0] == 1 && r->hits[1] == 1 && r->hits[2] == 1 &&
+		   r->lines_by_insn[FTM_INSN_CLWB] == 3,
+		   "8 walkers over 3 lines flush each line once");
+}
+
+static void test_random_sets(struct tap *t, struct recorder *r, u64 seed)
+{
+	static struct ftm_span spans[MAX_SPANS];
+	struct split_result res = { 0 };
+	unsigned int s, k, i, big = 0;
+
+	for (s = 0; s < NR_SETS; s++) {
+		unsigned int nr = make_set(r, &seed, spans);
+
+		for (i = 0; i < nr && spans[i].size <= FTM_CHUNK_BYTES; i++)
+			;
+		big += i < nr;
+
+		for (k = 0; k < sizeof(fixed_nparts) / sizeof(fixed_nparts[0]); k++)
+			check_split(r, spans, nr, fixed_nparts[k], &res);
+		check_split(r, spans, nr, 1 + (unsigned int)rnd_below(&seed, 4096), &res);
+		res.sets++;
+	}
+	printf("# %u of %u sets hold a span larger than a watchdog chunk\n", big, NR_SETS);
+	tap_result(t, !res.exact[0],
+		   "%" PRIu64 " random sets, %" PRIu64 " walks: every line of every span flushed exactly once, nothing else %s",
+		   res.sets, res.walks, res.exact);
+	tap_result(t, !res.bytes[0], "each walk returns the bytes it flushed; parts sum to the set %s",
+		   res.bytes);
+	tap_result(t, !res.balance[0], "parts differ by at most one line %s", res.balance);
+	tap_result(t, !res.watchdog[0], "watchdog fed at least every %llu MiB %s",
+		   FTM_CHUNK_BYTES >> 20, res.watchdog);
+	tap_result(t, !res.fence[0], "a walk never fences %s", res.fence);
+}
+
+int main(void)
+{
+	struct recorder r = { .has = { true, true, true }, .end_line = ARENA_LINES };
+	struct tap t = { 0 };
+	const char *env = getenv("FTM_TEST_SEED");
+	u64 seed = env ? strtoull(env, NULL, 0) : 0x5eed0f1a5417ULL;
+
+	if (!seed)
+		seed = 1;
+	/* Address space only: the counting engine never touches the spans. */
+	r.arena = mmap(NULL, ARENA_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	r.hits = malloc(ARENA_LINES);
+	if (r.arena == MAP_FAILED || !r.hits) {
+		printf("Bail out! cannot map the test arena\n");
+		return 1;
+	}
+	rec = &r;
+	printf("1..14\n# seed 0x%" PRIx64 " (FTM_TEST_SEED)\n", seed);
+	test_insn_choice(&t, &r);
+	test_op(&t, &r);
+	test_edges(&t, &r);
+	test_random_sets(&t, &r, seed);
+	free(r.hits);
+	munmap(r.arena, ARENA_BYTES);
+	return t.failed ? 1 : 0;
+}
