@@ -56,6 +56,8 @@ struct ftm_info {
 	uint64_t generation;
 };
 int ftm_info_read(const struct ftm_ctx *ctx, struct ftm_info *info);
+/* "auto", "lines" or "cache". */
+bool ftm_method_valid(const char *method);
 int ftm_set_method(const struct ftm_ctx *ctx, const char *method);
 int ftm_set_cache_threshold(const struct ftm_ctx *ctx, uint64_t bytes);
 
@@ -106,6 +108,13 @@ int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 /* rmdir (the kernel flushes an enabled range first). -ENOENT if absent. */
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name);
 
+/*
+ * Every range, whatever its owner (the kernel flushes enabled ones): what
+ * unload does first.  Goes on past failures, returns the first; *removed
+ * (if not NULL) counts the ranges removed.
+ */
+int ftm_range_del_all(const struct ftm_ctx *ctx, size_t *removed);
+
 /* "flush": name NULL or "all" flushes every enabled range. */
 int ftm_flush(const struct ftm_ctx *ctx, const char *name);
 
@@ -154,5 +163,27 @@ struct ftm_conf {
  */
 int ftm_conf_load(const char *path, struct ftm_conf *conf, char *err, size_t errlen);
 void ftm_conf_free(struct ftm_conf *conf);
+
+/*
+ * Makes the module match conf (flushtmctl apply):
+ *  - ranges: each conf range exists with owner "config", that start and
+ *    size, enabled (made, re-made or enabled as needed); then the ranges of
+ *    owner "config" that conf does not list are removed.  Other owners'
+ *    ranges are never touched; a conf range whose name another owner holds
+ *    is an error.
+ *  - method and cache_threshold when conf has them.
+ *  - hooks when conf has them: listed hooks armed, the others disarmed,
+ *    except aperture and manual, which are only ever armed by a config.
+ * Checks what it can against the module before the first change (hooks
+ * available, names free); if adding a range then fails, the ranges added
+ * by this call are removed again.  note (may be NULL) is called for each
+ * change made: what is "add-range", "replace-range", "enable-range",
+ * "remove-range", "method", "cache_threshold", "enable" or "disable".
+ * *changes (may be NULL) counts them; nothing changed means 0.  On failure err
+ * holds why.
+ */
+typedef void (*ftm_apply_note)(void *arg, const char *what, const char *detail);
+int ftm_conf_apply(const struct ftm_ctx *ctx, const struct ftm_conf *conf,
+		   ftm_apply_note note, void *arg, unsigned int *changes, char *err, size_t errlen);
 
 #endif /* LIBFLUSHTM_H */

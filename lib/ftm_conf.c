@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * /etc/flushtm/flushtm.conf and flushtm.conf.d/ *.conf, through inih.
+ *
+ * Each file is read whole first so that what inih cannot say clearly (binary
+ * data, absurd sizes, overlong lines) is refused with a reason; lines are
+ * then handed to inih by our own reader, which also gives the handler the
+ * line number that this inih build does not pass (INI_HANDLER_LINENO 0).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ftm_private.h"
+
+/* Far above any sane configuration; a bound so a stray huge file is refused, not parsed. */
+#define CONF_MAX_BYTES	(1024 * 1024)
+
+struct conf_reader {
+	const char *data, *pos, *end;
+	unsigned int line;	/* number of the line last handed to inih */
+	bool too_long;
+};
+
+struct conf_parse {
+	struct conf_reader rd;
+	struct ftm_conf *conf;
+	const char *file;
+	/* The first error; inih goes on after a handler error, we keep only this one. */
+	unsigned int err_line;
+	char err[512];
+	/* Keys seen in the current section of the current file, to refuse repeats. */
+	char section[FTM_NAME_MAX + 16];
+	unsigned int seen;
+	struct ftm_conf_range *cur;	/* the [range NAME] being filled, or NULL */
+};
+
+enum {
+	SEEN_METHOD = 1u << 0, SEEN_THRESHOLD = 1u << 1, SEEN_HOOKS = 1u << 2,
+	SEEN_SOURCES = 1u << 3, SEEN_START = 1u << 4, SEEN_SIZE = 1u << 5,
+};
+
+__attribute__((format(printf, 2, 3)))
+static int conf_error(struct conf_parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->err_line)
+		return 0;
+	p->err_line = p->rd.line;
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Splits a space-separated list in place; calls fn on each word. */
+static int for_each_word(char *list, int (*fn)(struct conf_parse *, const char *),
+			 struct conf_parse *p)
+{
+	char *save = NULL;
+
+	for (char *w = strtok_r(list, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save))
+		if (!fn(p, w))
+			return 0;
+	return 1;
+}
+
+static int add_hook(struct conf_parse *p, const char *word)
+{
+	struct ftm_conf *c = p->conf;
+	size_t n = 0;
+	char **grown;
+
+	if (!ftm_hook_name_valid(word))
+		return conf_error(p, "unknown hook '%s'", word);
+	while (c->hooks[n]) {
+		if (!strcmp(c->hooks[n], word))
+			return conf_error(p, "hook '%s' listed twice", word);
+		n++;
+	}
+	grown = realloc(c->hooks, (n + 2) * sizeof(*grown));
+	if (!grown)
+		return conf_error(p, "out of memory");
+	c->hooks = grown;
+	c->hooks[n] = strdup(word);
+	c->hooks[n + 1] = NULL;
+	return c->hooks[n] ? 1 : conf_error(p, "out of memory");
+}
+
+static int add_source(struct conf_parse *p, const char *word)
+{
+	if (!strcmp(word, "nd"))
+		p->conf->sources |= FTM_SRC_ND;
+	else if (!strcmp(word, "dax"))
+		p->conf->sources |= FTM_SRC_DAX;
+	else if (!strcmp(word, "iomem"))
+		p->conf->sources |= FTM_SRC_IOMEM;
+	else
+		return conf_error(p, "unknown source '%s' (nd, dax, iomem)", word);
+	return 1;
+}
+
+static bool once(struct conf_parse *p, unsigned int bit)
+{
+	if (p->seen & bit)
+		return false;
+	p->seen |= bit;
+	return true;
+}
+
+static int handle_flushtm(struct conf_parse *p, const char *key, const char *value)
+{
+	struct ftm_conf *c = p->conf;
+	char list[INI_MAX_LINE];
+	int ret;
+
+	if (!strcmp(key, "method")) {
+		if (!once(p, SEEN_METHOD))
+			return conf_error(p, "method given twice");
+		if (!ftm_method_valid(value))
+			return conf_error(p, "method '%s': not one of auto, lines, cache", value);
+		snprintf(c->method, sizeof(c->method), "%s", value);
+		c->has_method = true;
+		return 1;
+	}
+	if (!strcmp(key, "cache_threshold")) {
+		if (!once(p, SEEN_THRESHOLD))
+			return conf_error(p, "cache_threshold given twice");
+		ret = ftm_parse_size(value, &c->cache_threshold);
+		if (ret < 0)
+			return conf_error(p, "cache_threshold '%s': %s", value,
+					  ret == -ERANGE ? "too large" : "not a size");
+		c->has_threshold = true;
+		return 1;
+	}
+	if (!strcmp(key, "hooks")) {
+		if (!once(p, SEEN_HOOKS))
+			return conf_error(p, "hooks given twice");
+		/* A later file replaces the list, it does not add to it. */
+		for (char **h = c->hooks; h && *h; h++)
+			free(*h);
+		free(c->hooks);
+		c->hooks = calloc(1, sizeof(*c->hooks));
+		if (!c->hooks)
+			return conf_error(p, "out of memory");
+		c->has_hooks = true;
+		snprintf(list, sizeof(list), "%s", value);
+		return for_each_word(list, add_hook, p);
+	}
+	return conf_error(p, "unknown key '%s' in [flushtm] (method, cache_threshold, hooks)", key);
+}
+
+static int handle_flushtmd(struct conf_parse *p, const char *key, const char *value)
+{
+	char list[INI_MAX_LINE];
+
+	if (!strcmp(key, "sources")) {
+		if (!once(p, SEEN_SOURCES))
+			return conf_error(p, "sources given twice");
+		p->conf->sources = 0;
+		p->conf->has_sources = true;
+		snprintf(list, sizeof(list), "%s", value);
+		return for_each_word(list, add_source, p);
+	}
+	return conf_error(p, "unknown key '%s' in [flushtmd] (sources)", key);
+}
+
+static int handle_range(struct conf_parse *p, const char *key, const char *value)
+{
+	struct ftm_conf_range *r = p->cur;
+	int ret;
+
+	if (!strcmp(key, "start")) {
+		if (!once(p, SEEN_START))
+			return conf_error(p, "start given twice");
+		ret = ftm_parse_addr(value, &r->start);
+		if (ret < 0)
+			return conf_error(p, "start '%s': %s", value,
+					  ret == -ERANGE ? "too large" : "not an address (0x hex or decimal)");
+		return 1;
+	}
+	if (!strcmp(key, "size")) {
+		if (!once(p, SEEN_SIZE))
+			return conf_error(p, "size given twice");
+		ret = ftm_parse_size(value, &r->size);
+		if (ret < 0)
+			return conf_error(p, "size '%s': %s", value,
+					  ret == -ERANGE ? "too large" : "not a size (bytes, K, M, G)");
+		if (r->size == 0)
+			return conf_error(p, "size is 0");
+		return 1;
+	}
+	return conf_error(p, "unknown key '%s' in [range %s] (start, size)", key, r->name);
+}
+
+/* A section just ended (or the file did): a range must have start and size. */
+static int close_section(struct conf_parse *p)
+{
+	struct ftm_conf_range *r = p->cur;
+
+	p->cur = NULL;
+	if (!r)
+		return 1;
+	if (!(p->seen & SEEN_START) || !(p->seen & SEEN_SIZE)) {
+		if (p->err_line)
+			return 0;
+		p->err_line = r->line;
+		snprintf(p->err, sizeof(p->err), "[range %s]: %s missing", r->name,
+			 !(p->seen & SEEN_START) ? "start" : "size");
+		return 0;
+	}
+	if (r->start + r->size < r->start) {
+		if (!p->err_line) {
+			p->err_line = r->line;
+			snprintf(p->err, sizeof(p->err), "[range %s]: start + size wraps around",
+				 r->name);
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static int open_section(struct conf_parse *p, const char *section)
+{
+	struct ftm_conf *c = p->conf;
+	struct ftm_conf_range *grown, *r;
+	const char *name;
+
+	snprintf(p->section, sizeof(p->section), "%s", section);
+	p->seen = 0;
+	if (!strcmp(section, "flushtm") || !strcmp(section, "flushtmd"))
+		return 1;
+	if (strncmp(section, "range ", 6))
+		return conf_error(p, "unknown section [%s] (flushtm, range NAME, flushtmd)", section);
+	name = section + 6;
+	while (*name == ' ')
+		name++;
+	if (!ftm_range_name_valid(name))
+		return conf_error(p, "[%s]: invalid range name '%s'", section, name);
+	for (size_t i = 0; i < c->nr_ranges; i++)
+		if (!strcmp(c->ranges[i].name, name))
+			return conf_error(p, "range '%s' defined twice (first at %s:%u)", name,
+					  c->ranges[i].file, c->ranges[i].line);
+	grown = realloc(c->ranges, (c->nr_ranges + 1) * sizeof(*grown));
+	if (!grown)
+		return conf_error(p, "out of memory");
+	c->ranges = grown;
+	r = &c->ranges[c->nr_ranges++];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->name, name, strlen(name) + 1);	/* valid names fit */
+	snprintf(r->file, sizeof(r->file), "%s", p->file);
+	r->line = p->rd.line;
+	p->cur = r;
+	return 1;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Section headers are followed here rather than in the handler: inih calls
+ * the handler only for keys, so an empty (say, truncated) [range NAME] would
+ * go unseen, and it cuts section names at 50 bytes.
+ */
+static void conf_see_line(struct conf_parse *p, const char *line)
+{
+	const char *start = line, *end;
+	char section[sizeof(p->section)];
+	size_t len;
+
+	while (is_space(*start))
+		start++;
+	if (*start != '[')
+		return;
+	end = strchr(start, ']');
+	if (!end)
+		return;	/* inih reports it as a syntax error */
+	len = (size_t)(end - start - 1);
+	if (len >= sizeof(section)) {
+		conf_error(p, "section name too long");
+		return;
+	}
+	memcpy(section, start + 1, len);
+	section[len] = '\0';
+	if (close_section(p))
+		open_section(p, section);
+}
+
+static char *conf_read_line(char *str, int num, void *stream)
+{
+	struct conf_parse *p = stream;
+	struct conf_reader *rd = &p->rd;
+	const char *nl;
+	size_t len;
+
+	if (rd->pos >= rd->end || p->rd.too_long)
+		return NULL;
+	nl = memchr(rd->pos, '\n', (size_t)(rd->end - rd->pos));
+	len = nl ? (size_t)(nl - rd->pos) + 1 : (size_t)(rd->end - rd->pos);
+	rd->line++;
+	if (len > (size_t)num - 1) {
+		rd->too_long = true;
+		return NULL;
+	}
+	memcpy(str, rd->pos, len);
+	str[len] = '\0';
+	rd->pos += len;
+	if (!p->err_line)
+		conf_see_line(p, str);
+	return str;
+}
+
+static int conf_handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct conf_parse *p = user;
+
+	(void)section;	/* possibly cut short by inih; p->section is whole */
+	if (p->err_line)
+		return 0;
+	if (!p->section[0])
+		return conf_error(p, "'%s' outside any section", key);
+	if (!strcmp(p->section, "flushtm"))
+		return handle_flushtm(p, key, value);
+	if (!strcmp(p->section, "flushtmd"))
+		return handle_flushtmd(p, key, value);
+	return handle_range(p, key, value);
+}
+
+static int read_whole(const char *path, char **data, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_size > CONF_MAX_BYTES) {
+		snprintf(err, errlen, "%s: too large (%lld bytes, %d at most)", path,
+			 (long long)st.st_size, CONF_MAX_BYTES);
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	/* Read one byte past the size seen, in case the file grew meanwhile. */
+	n = read(fd, buf, (size_t)st.st_size + 1);
+	close(fd);
+	if (n < 0 || n > st.st_size) {
+		snprintf(err, errlen, "%s: %s", path, n < 0 ? strerror(errno) : "changed while read");
+		free(buf);
+		return n < 0 ? -EIO : -EAGAIN;
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int parse_file(const char *path, struct ftm_conf *conf, char *err, size_t errlen)
+{
+	struct conf_parse p = { .conf = conf, .file = path };
+	const char *nul;
+	size_t len = 0;
+	char *data = NULL;
+	int ret;
+
+	ret = read_whole(path, &data, &len, err, errlen);
+	if (ret < 0)
+		return ret;
+	nul = memchr(data, '\0', len);
+	if (nul) {
+		unsigned int line = 1;
+
+		for (const char *q = data; q < nul; q++)
+			line += *q == '\n';
+		snprintf(err, errlen, "%s:%u: binary data (a NUL byte), not a config file", path,
+			 line);
+		free(data);
+		return -EINVAL;
+	}
+	p.rd.data = p.rd.pos = data;
+	p.rd.end = data + len;
+	ret = ini_parse_stream(conf_read_line, &p, conf_handler, &p);
+	if (!p.rd.too_long)
+		close_section(&p);
+	free(data);
+
+	if (ret > 0 && (!p.err_line || (unsigned int)ret < p.err_line))
+		snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+			 path, ret);
+	else if (p.err_line)
+		snprintf(err, errlen, "%s:%u: %s", path, p.err_line, p.err);
+	else if (p.rd.too_long)
+		snprintf(err, errlen, "%s:%u: line too long (%d bytes at most)", path, p.rd.line,
+			 INI_MAX_LINE - 2);
+	else if (ret < 0)
+		snprintf(err, errlen, "%s: cannot parse (error %d)", path, ret);
+	else
+		return 0;
+	return -EINVAL;
+}
+
+static int conf_d_filter(const struct dirent *de)
+{
+	size_t len = strlen(de->d_name);
+
+	return de->d_name[0] != '.' && len > 5 && !strcmp(de->d_name + len - 5, ".conf");
+}
+
+int ftm_conf_load(const char *path, struct ftm_conf *conf, char *err, size_t errlen)
+{
+	struct dirent **names = NULL;
+	char dir[PATH_MAX], file[PATH_MAX];
+	int n = 0, ret;
+
+	memset(conf, 0, sizeof(*conf));
+	if (errlen)
+		err[0] = '\0';
+	if (!path)
+		path = FTM_CONF_DEFAULT;
+	ret = parse_file(path, conf, err, errlen);
+	if (ret < 0)
+		goto fail;
+
+	if (snprintf(dir, sizeof(dir), "%s.d", path) >= (int)sizeof(dir)) {
+		snprintf(err, errlen, "%s.d: path too long", path);
+		ret = -ENAMETOOLONG;
+		goto fail;
+	}
+	n = scandir(dir, &names, conf_d_filter, alphasort);
+	if (n < 0) {
+		n = 0;
+		if (errno != ENOENT && errno != ENOTDIR) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			goto fail;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (snprintf(file, sizeof(file), "%s/%s", dir, names[i]->d_name) >=
+		    (int)sizeof(file)) {
+			snprintf(err, errlen, "%s/%s: path too long", dir, names[i]->d_name);
+			ret = -ENAMETOOLONG;
+			goto fail;
+		}
+		ret = parse_file(file, conf, err, errlen);
+		if (ret < 0)
+			goto fail;
+	}
+	ret = 0;
+	goto out;
+fail:
+	ftm_conf_free(conf);
+out:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+void ftm_conf_free(struct ftm_conf *conf)
+{
+	for (char **h = conf->hooks; h && *h; h++)
+		free(*h);
+	free(conf->hooks);
+	free(conf->ranges);
+	memset(conf, 0, sizeof(*conf));
+}

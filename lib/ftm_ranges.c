@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* ranges/<name>/: read, list, add (all or nothing), remove. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ftm_private.h"
+
+/*
+ * Names are kept to what is safe in a path, a shell word and an ini section
+ * header: letters, digits, '.', '_', ':', '-', not starting with '.'.
+ */
+bool ftm_range_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= FTM_NAME_MAX || name[0] == '.')
+		return false;
+	for (const char *p = name; *p; p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == ':' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int range_rel(const char *name, const char *attr, char *buf, size_t len)
+{
+	int n = attr ? snprintf(buf, len, "ranges/%s/%s", name, attr)
+		     : snprintf(buf, len, "ranges/%s", name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int range_read_u64(const struct ftm_ctx *ctx, const char *name, const char *attr,
+			  uint64_t *val)
+{
+	char rel[FTM_NAME_MAX + 32];
+	int ret = range_rel(name, attr, rel, sizeof(rel));
+
+	return ret < 0 ? ret : ftm_attr_read_u64(ctx, rel, val);
+}
+
+static int range_write(const struct ftm_ctx *ctx, const char *name, const char *attr,
+		       const char *val)
+{
+	char rel[FTM_NAME_MAX + 32];
+	int ret = range_rel(name, attr, rel, sizeof(rel));
+
+	return ret < 0 ? ret : ftm_attr_write(ctx, rel, val);
+}
+
+int ftm_range_read(const struct ftm_ctx *ctx, const char *name, struct ftm_range *r)
+{
+	char rel[FTM_NAME_MAX + 32];
+	uint64_t enabled;
+	int ret;
+
+	if (!ftm_range_name_valid(name))
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	ret = range_read_u64(ctx, name, "start", &r->start);
+	if (!ret)
+		ret = range_read_u64(ctx, name, "size", &r->size);
+	if (!ret)
+		ret = range_read_u64(ctx, name, "enabled", &enabled);
+	if (!ret && enabled > 1)
+		ret = -EINVAL;
+	r->enabled = enabled;
+	if (!ret)
+		ret = range_rel(name, "owner", rel, sizeof(rel));
+	if (!ret)
+		ret = ftm_attr_read(ctx, rel, r->owner, sizeof(r->owner));
+	if (!ret)
+		ret = range_read_u64(ctx, name, "flushed_bytes", &r->flushed_bytes);
+	return ret;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ftm_range *)a)->name, ((const struct ftm_range *)b)->name);
+}
+
+int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t *n)
+{
+	struct ftm_range *list = NULL;
+	size_t count = 0, cap = 0;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int ret;
+
+	ret = ftm_path(ctx, "ranges", path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((errno = 0, de = readdir(dir))) {
+		if (de->d_name[0] == '.' || !ftm_range_name_valid(de->d_name))
+			continue;
+		if (count == cap) {
+			struct ftm_range *grown;
+
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+			list = grown;
+		}
+		ret = ftm_range_read(ctx, de->d_name, &list[count]);
+		/* Removed between readdir() and the read: not there any more. */
+		if (ret == -ENOENT)
+			continue;
+		if (ret < 0)
+			goto fail;
+		count++;
+	}
+	if (errno) {
+		ret = -errno;
+		goto fail;
+	}
+	closedir(dir);
+	qsort(list, count, sizeof(*list), range_cmp);
+	*ranges = list;
+	*n = count;
+	return 0;
+fail:
+	closedir(dir);
+	free(list);
+	return ret;
+}
+
+static int range_rmdir(const struct ftm_ctx *ctx, const char *name)
+{
+	char rel[FTM_NAME_MAX + 32], path[PATH_MAX];
+	int ret;
+
+	ret = range_rel(name, NULL, rel, sizeof(rel));
+	if (!ret)
+		ret = ftm_path(ctx, rel, path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	return rmdir(path) < 0 ? -errno : 0;
+}
+
+int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
+		  uint64_t size, const char *owner, const char **step)
+{
+	char rel[FTM_NAME_MAX + 32], path[PATH_MAX], val[24];
+	const char *failed;
+	int ret;
+
+	if (!owner)
+		owner = "admin";
+	failed = "name";
+	ret = ftm_range_name_valid(name) ? 0 : -EINVAL;
+	if (ret < 0)
+		goto out;
+	failed = "owner";
+	if (strlen(owner) >= FTM_OWNER_MAX || strchr(owner, '\n')) {
+		ret = -EINVAL;
+		goto out;
+	}
+	failed = "mkdir";
+	ret = range_rel(name, NULL, rel, sizeof(rel));
+	if (!ret)
+		ret = ftm_path(ctx, rel, path, sizeof(path));
+	if (!ret && mkdir(path, 0755) < 0)
+		ret = -errno;
+	if (ret < 0)
+		goto out;
+
+	failed = "start";
+	snprintf(val, sizeof(val), "0x%" PRIx64, start);
+	ret = range_write(ctx, name, "start", val);
+	if (ret < 0)
+		goto undo;
+	failed = "size";
+	snprintf(val, sizeof(val), "%" PRIu64, size);
+	ret = range_write(ctx, name, "size", val);
+	if (ret < 0)
+		goto undo;
+	failed = "owner";
+	ret = range_write(ctx, name, "owner", owner);
+	if (ret < 0)
+		goto undo;
+	/* Last: only a fully described range is ever published. */
+	failed = "enable";
+	ret = range_write(ctx, name, "enabled", "1");
+	if (ret < 0)
+		goto undo;
+	failed = NULL;
+	goto out;
+undo:
+	/* The range is still disabled here, so removing it flushes nothing. */
+	rmdir(path);
+out:
+	if (step)
+		*step = failed;
+	return ret;
+}
+
+int ftm_range_del(const struct ftm_ctx *ctx, const char *name)
+{
+	if (!ftm_range_name_valid(name))
+		return -EINVAL;
+	return range_rmdir(ctx, name);
+}
+
+int ftm_range_del_all(const struct ftm_ctx *ctx, size_t *removed)
+{
+	struct ftm_range *list;
+	size_t n, done = 0;
+	int ret, first = 0;
+
+	ret = ftm_range_list(ctx, &list, &n);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		ret = range_rmdir(ctx, list[i].name);
+		if (ret == 0)
+			done++;
+		else if (ret != -ENOENT && !first)
+			first = ret;
+	}
+	free(list);
+	if (removed)
+		*removed = done;
+	return first;
+}
