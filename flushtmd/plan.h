@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The reconcile plan: from the apertures wanted and the ranges the module
+ * holds, the ordered configfs operations that make them agree.  Pure: no I/O,
+ * so it is unit tested on its own.
+ *
+ * Invariant (make-before-break): executing the ops in order, skipping an op
+ * whose `needs` op failed, never leaves a wanted aperture uncovered that was
+ * covered before, and never removes a range whose replacement was not made.
+ *
+ * Names: a wanted aperture lives under its name W.  When W is held with other
+ * content (a namespace reconfigured), the kernel refuses to change an enabled
+ * range, so the new content goes first under a temporary name W~k (the
+ * smallest k >= 1 whose name is free), then W is removed, re-made with the new
+ * content, and W~k removed: in the steady state names are stable.  A W~k
+ * left behind by a crash is reused as the temporary if its content is right,
+ * else removed as stale.  When another owner holds W, the aperture is covered
+ * as W~k, which is then its steady name.
+ */
+#ifndef FTMD_PLAN_H
+#define FTMD_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "libflushtm.h"
+#include "ftm_sources.h"
+
+#define FTMD_TEMP_SEP	'~'
+
+enum ftmd_op_kind { FTMD_OP_ADD, FTMD_OP_DEL };
+
+struct ftmd_op {
+	enum ftmd_op_kind kind;
+	char name[FTM_NAME_MAX];
+	uint64_t start, size;	/* FTMD_OP_ADD only */
+	const char *why;	/* "new", "temporary", "replace", "rename", "stale", "dead" */
+	ssize_t needs;		/* index of an earlier op that must have succeeded, or -1 */
+};
+
+struct ftmd_plan {
+	struct ftmd_op *ops;
+	size_t nr_ops;
+	size_t nr_kept;		/* wanted apertures already covered as they should be */
+};
+
+/*
+ * want: the apertures wanted, names unique (-EINVAL otherwise).  held: every
+ * range the module holds, any owner; only those of `owner` are ever removed,
+ * the others only reserve their names.  On success plan->ops is malloc'd
+ * (ftmd_plan_free()); adds come before the removals they make safe.
+ */
+int ftmd_plan_make(const struct ftm_aperture *want, size_t nr_want,
+		   const struct ftm_range *held, size_t nr_held, const char *owner,
+		   struct ftmd_plan *plan);
+void ftmd_plan_free(struct ftmd_plan *plan);
+
+#endif /* FTMD_PLAN_H */
