@@ -75,14 +75,17 @@ installed_files() {
 	! grep -q '^Conflicts=.*shutdown.target' "$u"
 }
 
-@test "systemd-analyze verify accepts both installed units" {
+@test "systemd-analyze verify finds nothing wrong in the installed units" {
 	make -s install DESTDIR="$DEST"
-	run systemd-analyze verify --root="$DEST" \
-		/usr/local/lib/systemd/system/flushtm.service \
-		/usr/local/lib/systemd/system/flushtmd.service
+	run systemd-analyze verify --man=no --recursive-errors=no \
+		"$DEST"/usr/local/lib/systemd/system/flushtm.service \
+		"$DEST"/usr/local/lib/systemd/system/flushtmd.service
 	echo "$output"
-	# Only the flushtm units may be named in complaints about the root's other units.
-	! grep -E 'flushtmd?\.service:' <<<"$output"
+	# The binaries are in the staging tree, not at the path the units name.
+	local bad
+	bad=$(grep -v 'Command /usr/local/sbin/flushtm[a-z]* is not executable' <<<"$output" |
+		grep . || true)
+	[ -z "$bad" ]
 }
 
 @test "systemd-analyze security rates flushtmd.service 4.0 or lower" {
