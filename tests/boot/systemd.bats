@@ -61,6 +61,14 @@ setup_file() {
 	fact stopped-flushtm-active "$(systemctl is-active flushtm.service)"
 	fact stopped-module "$([ -d /sys/module/flushtm ] && echo loaded || echo absent)"
 	fact stopped-hook-reboot "$(cat $cfs/hooks/reboot/enabled 2>&1)"
+	# Hot-plug under the unit's hardening: the daemon hears the uevents.
+	nd_ranges() { ls -d $cfs/ranges/d-nd-* 2>/dev/null | wc -l; }
+	wait_nd() { for _ in $(seq 1 100); do [ "$(nd_ranges)" = "$1" ] && break; sleep 0.2; done; nd_ranges; }
+	fact event-nd-before "$(nd_ranges)"
+	ndctl disable-namespace namespace0.0 > /dev/null 2>&1
+	fact event-nd-disabled "$(wait_nd 0)"
+	ndctl enable-namespace namespace0.0 > /dev/null 2>&1
+	fact event-nd-enabled "$(wait_nd 1)"
 	# A reload (SIGHUP) keeps the daemon up.
 	pid0=$(systemctl show -P MainPID flushtmd.service)
 	systemctl reload flushtmd.service
@@ -150,6 +158,12 @@ show_run() {
 	[ "$(fact stopped-flushtm-active)" = inactive ] || { show_run; false; }
 	[ "$(fact stopped-module)" = loaded ]
 	[ "$(fact stopped-hook-reboot)" = 1 ]
+}
+
+@test "under the unit's hardening flushtmd follows a namespace disabled and enabled again" {
+	[ "$(fact event-nd-before)" = 1 ] || { show_run; false; }
+	[ "$(fact event-nd-disabled)" = 0 ] || { show_run; false; }
+	[ "$(fact event-nd-enabled)" = 1 ] || { show_run; false; }
 }
 
 @test "reloading flushtmd (SIGHUP) keeps the same process running" {
