@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flushtm: flush registered NVM ranges out of the CPU caches when the
+ * machine or an address space goes away.
+ *
+ * CONTEXTS, AND WHAT EACH MAY DO
+ *
+ * Process context (configfs writes, exported API, reboot/kexec notifier,
+ * exit via mmu_notifier release, manual and aperture flushes): may sleep,
+ * allocate, take mutexes.  Configuration changes take ftm_cfg_lock.  A
+ * range is memremap()ed (write-back) here, when it is enabled, after the
+ * resource tree says it lies wholly in System RAM or persistent memory.
+ * Flushes here take cpus_read_lock() then ftm_flush_lock, walk the live
+ * set, and split a large walk over the online CPUs (per-CPU work items,
+ * each part fenced on its CPU); cache method uses wbinvd on every CPU.
+ *
+ * cpu_offline (cpuhp teardown, on the dying CPU, hotplug lock held for
+ * write): reads the set under rcu_read_lock(), walks it on this CPU only;
+ * takes no mutex (a split flush waiting for cpus_read_lock() while holding
+ * one would deadlock) and never splits; cache method: this CPU's wbinvd,
+ * which is the cache going away.
+ *
+ * Panic (notifier, other CPUs stopped, interrupts off), die (DIE_OOPS
+ * notifier) and NMI (unknown-NMI handler): no lock, no allocation, no IPI,
+ * no sleeping.  They read the published set with rcu_read_lock() (safe in
+ * NMI), walk it on this CPU, fence once, bump atomic64 counters, take the
+ * time with ktime_get_mono_fast_ns() (NMI safe) and printk (deferred in
+ * NMI).  The set they read is immutable: a change builds a new one,
+ * publishes it with rcu_assign_pointer(), and frees the old one and unmaps
+ * a withdrawn range only after synchronize_rcu().
+ *
+ * CACHES OF OTHER CPUS
+ *
+ * Method lines (clwb, else clflushopt, else clflush) acts on the whole
+ * coherence domain: one CPU writing back a line writes it back from
+ * whichever cache holds it, so lines needs no help from other CPUs.
+ * Method cache (wbinvd) only reaches the executing CPU's cache.  In
+ * process context flushtm runs it on every CPU.  At panic the other CPUs
+ * are stopped before the panic notifiers run, so while the panic hook is
+ * armed with a method that may pick cache, smp_ops.stop_other_cpus and
+ * crash_stop_other_cpus are decorated (arch/x86/ftm_x86.c): first an NMI
+ * asks each other CPU to wbinvd its own cache and acknowledge, with a
+ * bounded wait of 100 ms, then the original stop runs.  A CPU may dirty
+ * lines between its acknowledgement and its halt; lines has no such
+ * window, which is one more reason auto prefers lines below
+ * cache_threshold.  die and nmi use wbinvd on the CPU they run on (other
+ * CPUs stay up after an oops; an external NMI reaches every CPU, and each
+ * writes back its own cache).
+ *
+ * UNLOAD
+ *
+ * configfs pins the module while ranges exist.  Exit disarms every hook
+ * (each unregister waits for callbacks in flight), withdraws enrolled
+ * address spaces and waits with mmu_notifier_synchronize(), then drops the
+ * (empty) published set after a grace period.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/ratelimit.h>
+
+#include "ftm.h"
+#include "ftm_arch_ops.h"
+#include "flushtm.h"
+
+/*
+ * Default cache_threshold: wbinvd costs about as much as writing back the
+ * whole last-level cache, a line walk grows with the set.  Above
+ * FTM_LLC_FACTOR times the LLC the walk costs more; without a known LLC
+ * size, FTM_THRESHOLD_FALLBACK.
+ */
+#define FTM_LLC_FACTOR		8
+#define FTM_THRESHOLD_FALLBACK	(256ULL << 20)
+
+int ftm_method = FTM_METHOD_AUTO;
+u64 ftm_cache_threshold;
+DEFINE_MUTEX(ftm_cfg_lock);
+DEFINE_RATELIMIT_STATE(ftm_log_rs, HZ, 50);
+
+int flushtm_flush_phys(phys_addr_t phys, size_t size)
+{
+	return ftm_flush_phys_range(FTM_NR_HOOKS, phys, size, true, NULL);
+}
+EXPORT_SYMBOL_GPL(flushtm_flush_phys);
+
+int flushtm_report_aperture(phys_addr_t phys, size_t size)
+{
+	return ftm_flush_phys_range(FTM_HOOK_APERTURE, phys, size, false, NULL);
+}
+EXPORT_SYMBOL_GPL(flushtm_report_aperture);
+
+static void ftm_log_loaded(void)
+{
+	char buf[128];
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < FTM_NR_HOOKS; i++)
+		if (ftm_hooks[i].available)
+			len += scnprintf(buf + len, sizeof(buf) - len, "%s%s",
+					 len ? " " : "", ftm_hooks[i].name);
+	pr_info("loaded, interface %d, hooks: %s\n", FTM_INTERFACE_VERSION, buf);
+}
+
+static int __init flushtm_init(void)
+{
+	u64 llc;
+	int ret;
+
+	ftm_engine_init();
+	llc = ftm_arch_llc_bytes();
+	ftm_cache_threshold = llc ? llc * FTM_LLC_FACTOR : FTM_THRESHOLD_FALLBACK;
+
+	ret = ftm_arch_init();
+	if (ret)
+		return ret;
+	ret = ftm_flush_init();
+	if (ret)
+		goto err_arch;
+	ret = ftm_hooks_init();
+	if (ret)
+		goto err_arch;
+	ret = ftm_configfs_init();
+	if (ret) {
+		pr_err("cannot register configfs subsystem: %d\n", ret);
+		goto err_hooks;
+	}
+	ftm_log_loaded();
+	return 0;
+
+err_hooks:
+	ftm_hooks_exit();
+err_arch:
+	ftm_arch_exit();
+	return ret;
+}
+
+static void __exit flushtm_exit(void)
+{
+	ftm_configfs_exit();
+	ftm_hooks_exit();
+	ftm_exit_exit();
+	ftm_ranges_exit();
+	ftm_arch_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(flushtm_init);
+module_exit(flushtm_exit);
+
+MODULE_DESCRIPTION("Flush NVM ranges out of CPU caches on panic, oops, NMI, reboot and more");
+MODULE_AUTHOR("flushtm developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the generic part of flushtm needs from an architecture.  The line
+ * instructions live in arch/<arch>/ftm_arch.h (shared with the benchmark);
+ * everything privileged or tied to interrupt plumbing lives behind this
+ * header, in arch/<arch>/ftm_<arch>.c.
+ */
+#ifndef FTM_ARCH_OPS_H
+#define FTM_ARCH_OPS_H
+
+#include <linux/types.h>
+
+int ftm_arch_init(void);
+void ftm_arch_exit(void);
+
+/* Last-level cache size in bytes, 0 when unknown. */
+u64 ftm_arch_llc_bytes(void);
+
+/* The nmi hook: an external NMI calls ftm_flush_crash(FTM_HOOK_NMI). */
+bool ftm_arch_has_nmi(void);
+int ftm_arch_nmi_arm(void);
+void ftm_arch_nmi_disarm(void);
+
+/* Whole-cache write back (method cache). */
+bool ftm_arch_has_cache(void);
+void ftm_arch_cache_local(void);	/* this CPU; any context */
+void ftm_arch_cache_all(void);		/* every online CPU; process context */
+
+/*
+ * Make the other CPUs write back their own caches before a panic stops
+ * them; armed while the panic hook is armed with a method that may choose
+ * cache.  Process context.
+ */
+int ftm_arch_panic_cache_arm(void);
+void ftm_arch_panic_cache_disarm(void);
+
+#endif /* FTM_ARCH_OPS_H */

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic hooks.  Each is registered with the kernel only while it is
+ * armed, so a disarmed hook costs nothing; a hook that fires while being
+ * disarmed checks its enabled flag and does nothing.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpuhotplug.h>
+#include <linux/kdebug.h>
+#include <linux/kernel.h>
+#include <linux/notifier.h>
+#include <linux/panic_notifier.h>
+#include <linux/reboot.h>
+#include <linux/string.h>
+
+#include "ftm.h"
+#include "ftm_arch_ops.h"
+
+#define FTM_HOOK(id, n, c) [id] = { .name = n, .available = true, .crash = c }
+
+struct ftm_hook ftm_hooks[FTM_NR_HOOKS] = {
+	FTM_HOOK(FTM_HOOK_PANIC, "panic", true),
+	FTM_HOOK(FTM_HOOK_DIE, "die", true),
+	FTM_HOOK(FTM_HOOK_NMI, "nmi", true),
+	FTM_HOOK(FTM_HOOK_REBOOT, "reboot", false),
+	FTM_HOOK(FTM_HOOK_KEXEC, "kexec", false),
+	FTM_HOOK(FTM_HOOK_CPU_OFFLINE, "cpu_offline", false),
+	FTM_HOOK(FTM_HOOK_EXIT, "exit", false),
+	FTM_HOOK(FTM_HOOK_APERTURE, "aperture", false),
+	FTM_HOOK(FTM_HOOK_MANUAL, "manual", false),
+};
+
+static int ftm_panic_event(struct notifier_block *nb, unsigned long val, void *data)
+{
+	ftm_flush_crash(FTM_HOOK_PANIC);
+	return NOTIFY_DONE;
+}
+
+/* Before other panic notifiers: the machine may not survive them. */
+static struct notifier_block ftm_panic_nb = {
+	.notifier_call = ftm_panic_event,
+	.priority = INT_MAX,
+};
+
+/* Only a real oops: int3, debug and GPF traffic go through this chain too. */
+static int ftm_die_event(struct notifier_block *nb, unsigned long val, void *data)
+{
+	if (val == DIE_OOPS)
+		ftm_flush_crash(FTM_HOOK_DIE);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ftm_die_nb = {
+	.notifier_call = ftm_die_event,
+	.priority = INT_MAX,
+};
+
+/* kernel_kexec() runs the reboot chain with this command. */
+static int ftm_reboot_event(struct notifier_block *nb, unsigned long val, void *data)
+{
+	const char *cmd = data;
+
+	if (val == SYS_RESTART && cmd && !strcmp(cmd, "kexec reboot"))
+		ftm_flush_process(FTM_HOOK_KEXEC);
+	else
+		ftm_flush_process(FTM_HOOK_REBOOT);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ftm_reboot_nb = {
+	.notifier_call = ftm_reboot_event,
+	.priority = INT_MAX,
+};
+
+/* Teardown callback: runs on the CPU going away, before it stops. */
+static int ftm_cpu_down(unsigned int cpu)
+{
+	ftm_flush_local(FTM_HOOK_CPU_OFFLINE);
+	return 0;
+}
+
+static int ftm_cpuhp_state;
+static bool ftm_panic_cache_armed;
+
+/*
+ * The panic handshake (other CPUs wbinvd before they halt) is wanted while
+ * the panic hook is armed and the method may choose cache.
+ */
+static void ftm_panic_cache_update(void)
+{
+	bool want = ftm_hooks[FTM_HOOK_PANIC].enabled && ftm_flush_may_use_cache();
+
+	if (want == ftm_panic_cache_armed)
+		return;
+	if (want) {
+		if (ftm_arch_panic_cache_arm()) {
+			pr_warn("panic: other CPUs' caches will not be written back\n");
+			return;
+		}
+	} else {
+		ftm_arch_panic_cache_disarm();
+	}
+	ftm_panic_cache_armed = want;
+}
+
+void ftm_hooks_method_changed(void)
+{
+	lockdep_assert_held(&ftm_cfg_lock);
+	ftm_panic_cache_update();
+}
+
+static int ftm_hook_arm(enum ftm_hook_id hook)
+{
+	int ret;
+
+	switch (hook) {
+	case FTM_HOOK_PANIC:
+		return atomic_notifier_chain_register(&panic_notifier_list, &ftm_panic_nb);
+	case FTM_HOOK_DIE:
+		return register_die_notifier(&ftm_die_nb);
+	case FTM_HOOK_NMI:
+		return ftm_arch_nmi_arm();
+	case FTM_HOOK_REBOOT:
+	case FTM_HOOK_KEXEC:
+		/* One notifier serves both. */
+		if (ftm_hooks[FTM_HOOK_REBOOT].enabled || ftm_hooks[FTM_HOOK_KEXEC].enabled)
+			return 0;
+		return register_reboot_notifier(&ftm_reboot_nb);
+	case FTM_HOOK_CPU_OFFLINE:
+		ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "flushtm:online",
+						NULL, ftm_cpu_down);
+		if (ret < 0)
+			return ret;
+		ftm_cpuhp_state = ret;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void ftm_hook_disarm(enum ftm_hook_id hook)
+{
+	switch (hook) {
+	case FTM_HOOK_PANIC:
+		atomic_notifier_chain_unregister(&panic_notifier_list, &ftm_panic_nb);
+		break;
+	case FTM_HOOK_DIE:
+		unregister_die_notifier(&ftm_die_nb);
+		break;
+	case FTM_HOOK_NMI:
+		ftm_arch_nmi_disarm();
+		break;
+	case FTM_HOOK_REBOOT:
+	case FTM_HOOK_KEXEC:
+		if (!ftm_hooks[FTM_HOOK_REBOOT].enabled && !ftm_hooks[FTM_HOOK_KEXEC].enabled)
+			unregister_reboot_notifier(&ftm_reboot_nb);
+		break;
+	case FTM_HOOK_CPU_OFFLINE:
+		cpuhp_remove_state_nocalls(ftm_cpuhp_state);
+		break;
+	default:
+		break;
+	}
+}
+
+int ftm_hook_set_enabled(enum ftm_hook_id hook, bool on)
+{
+	struct ftm_hook *h = &ftm_hooks[hook];
+	int ret;
+
+	lockdep_assert_held(&ftm_cfg_lock);
+	if (on && !h->available)
+		return -EOPNOTSUPP;
+	if (on == h->enabled)
+		return 0;
+	if (on) {
+		ret = ftm_hook_arm(hook);
+		if (ret)
+			return ret;
+		WRITE_ONCE(h->enabled, true);
+	} else {
+		WRITE_ONCE(h->enabled, false);
+		ftm_hook_disarm(hook);
+	}
+	if (hook == FTM_HOOK_PANIC)
+		ftm_panic_cache_update();
+	return 0;
+}
+
+int ftm_hooks_init(void)
+{
+	ftm_hooks[FTM_HOOK_NMI].available = ftm_arch_has_nmi();
+	/*
+	 * manual and aperture are requests, not crashes: armed from the start
+	 * so that `flush` works and a withdrawn range is flushed by default.
+	 */
+	ftm_hooks[FTM_HOOK_MANUAL].enabled = true;
+	ftm_hooks[FTM_HOOK_APERTURE].enabled = true;
+	return 0;
+}
+
+/* Unload: disarm everything; the unregister calls wait for running callbacks. */
+void ftm_hooks_exit(void)
+{
+	int i;
+
+	mutex_lock(&ftm_cfg_lock);
+	for (i = 0; i < FTM_NR_HOOKS; i++)
+		ftm_hook_set_enabled(i, false);
+	mutex_unlock(&ftm_cfg_lock);
+}
