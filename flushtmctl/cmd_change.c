@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Commands that change the module's state one attribute at a time. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* enable/disable HOOK...: every name checked before the first write. */
+int cmd_enable(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	bool enable = !strcmp(cmd->name, "enable");
+	struct json_object *out = NULL;
+	struct ftm_hook *hooks = NULL;
+	size_t nr_hooks = 0;
+	int ret, status = CTL_OK;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 1, -1, NULL);
+	if (ret >= 0)
+		return ret;
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "all") && !ftm_hook_name_valid(argv[i])) {
+			ctl_err(cmd->name, "%s: unknown hook (panic die nmi reboot kexec "
+				"cpu_offline exit aperture manual, or all)", argv[i]);
+			return CTL_USAGE;
+		}
+	if (!ctl_need_module(ctl, cmd->name))
+		return CTL_FAIL;
+	ret = ftm_hook_list(ctl->ftm, &hooks, &nr_hooks);
+	if (ret < 0) {
+		ctl_err(cmd->name, "reading hooks: %s", ftm_strerror(ret, NULL));
+		return CTL_FAIL;
+	}
+	if (enable)
+		for (int i = 0; i < argc; i++) {
+			size_t h;
+
+			for (h = 0; h < nr_hooks && strcmp(hooks[h].name, argv[i]); h++)
+				;
+			if (strcmp(argv[i], "all") && (h == nr_hooks || !hooks[h].available)) {
+				ctl_err(cmd->name, "%s: %s", argv[i],
+					ftm_strerror(-EOPNOTSUPP, "hook"));
+				free(hooks);
+				return CTL_FAIL;
+			}
+		}
+	if (ctl->json)
+		out = json_object_new_array();
+	for (size_t h = 0; h < nr_hooks; h++) {
+		bool named = false;
+
+		for (int i = 0; i < argc; i++)
+			named |= !strcmp(argv[i], hooks[h].name) ||
+				 (!strcmp(argv[i], "all") && (!enable || hooks[h].available));
+		if (!named)
+			continue;
+		ret = ftm_hook_set_enabled(ctl->ftm, hooks[h].name, enable);
+		if (ret < 0) {
+			ctl_err(cmd->name, "%s: %s", hooks[h].name, ftm_strerror(ret, "hook"));
+			status = CTL_FAIL;
+			continue;
+		}
+		if (out) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "name", json_object_new_string(hooks[h].name));
+			json_object_object_add(o, "enabled", json_object_new_boolean(enable));
+			json_object_array_add(out, o);
+		}
+	}
+	free(hooks);
+	if (out) {
+		struct json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "hooks", out);
+		ctl_json_print(doc);
+	}
+	return status;
+}
+
+int cmd_range_add(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	const char *owner = "admin", *step;
+	uint64_t start, size;
+	struct ftm_range r;
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 3, 3, &owner);
+	if (ret >= 0)
+		return ret;
+	if (!ftm_range_name_valid(argv[0])) {
+		ctl_err("range add", "%s: %s", argv[0], ftm_strerror(-EINVAL, "name"));
+		return CTL_USAGE;
+	}
+	ret = ftm_parse_addr(argv[1], &start);
+	if (ret < 0) {
+		ctl_err("range add", "start '%s': %s", argv[1],
+			ret == -ERANGE ? "too large" : "not an address (0x hex or decimal)");
+		return CTL_USAGE;
+	}
+	ret = ftm_parse_size(argv[2], &size);
+	if (ret < 0) {
+		ctl_err("range add", "size '%s': %s", argv[2],
+			ret == -ERANGE ? "too large" : "not a size (bytes, 0x hex, K, M, G)");
+		return CTL_USAGE;
+	}
+	if (!*owner || strlen(owner) >= FTM_OWNER_MAX || strchr(owner, '\n')) {
+		ctl_err("range add", "owner: %s", ftm_strerror(-EINVAL, "owner"));
+		return CTL_USAGE;
+	}
+	if (!ctl_need_module(ctl, "range add"))
+		return CTL_FAIL;
+	ret = ftm_range_add(ctl->ftm, argv[0], start, size, owner, &step);
+	if (ret < 0) {
+		ctl_err("range add", "%s: %s: %s", argv[0], step, ftm_strerror(ret, step));
+		return CTL_FAIL;
+	}
+	if (ctl->json) {
+		ret = ftm_range_read(ctl->ftm, argv[0], &r);
+		if (ret < 0) {
+			ctl_err("range add", "%s: %s", argv[0], ftm_strerror(ret, NULL));
+			return CTL_FAIL;
+		}
+		ctl_json_print(ctl_json_range(&r));
+	}
+	return CTL_OK;
+}
+
+int cmd_range_del(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 1, 1, NULL);
+	if (ret >= 0)
+		return ret;
+	if (!ctl_need_module(ctl, "range del"))
+		return CTL_FAIL;
+	ret = ftm_range_del(ctl->ftm, argv[0]);
+	if (ret < 0) {
+		ctl_err("range del", "%s: %s", argv[0], ftm_strerror(ret, "rmdir"));
+		return CTL_FAIL;
+	}
+	if (ctl->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "removed", json_object_new_string(argv[0]));
+		ctl_json_print(o);
+	}
+	return CTL_OK;
+}
+
+int cmd_flush(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	const char *name;
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 1, NULL);
+	if (ret >= 0)
+		return ret;
+	name = argc ? argv[0] : "all";
+	if (!ctl_need_module(ctl, "flush"))
+		return CTL_FAIL;
+	ret = ftm_flush(ctl->ftm, name);
+	if (ret < 0) {
+		ctl_err("flush", "%s: %s", name, ftm_strerror(ret, "flush"));
+		return CTL_FAIL;
+	}
+	if (ctl->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "flushed", json_object_new_string(name));
+		ctl_json_print(o);
+	}
+	return CTL_OK;
+}
+
+int cmd_set(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	uint64_t bytes = 0;
+	bool method;
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 2, 2, NULL);
+	if (ret >= 0)
+		return ret;
+	method = !strcmp(argv[0], "method");
+	if (!method && strcmp(argv[0], "cache-threshold")) {
+		ctl_err("set", "%s: unknown setting (method, cache-threshold)", argv[0]);
+		return CTL_USAGE;
+	}
+	if (method && !ftm_method_valid(argv[1])) {
+		ctl_err("set method", "%s: %s", argv[1], ftm_strerror(-EINVAL, "method"));
+		return CTL_USAGE;
+	}
+	if (!method) {
+		ret = ftm_parse_size(argv[1], &bytes);
+		if (ret < 0) {
+			ctl_err("set cache-threshold", "%s: %s", argv[1],
+				ret == -ERANGE ? "too large" : "not a size (bytes, 0x hex, K, M, G)");
+			return CTL_USAGE;
+		}
+	}
+	if (!ctl_need_module(ctl, "set"))
+		return CTL_FAIL;
+	ret = method ? ftm_set_method(ctl->ftm, argv[1])
+		     : ftm_set_cache_threshold(ctl->ftm, bytes);
+	if (ret < 0) {
+		ctl_err(method ? "set method" : "set cache-threshold", "%s: %s", argv[1],
+			ftm_strerror(ret, method ? "method" : "cache-threshold"));
+		return CTL_FAIL;
+	}
+	if (ctl->json) {
+		struct json_object *o = json_object_new_object();
+
+		if (method)
+			json_object_object_add(o, "method", json_object_new_string(argv[1]));
+		else
+			json_object_object_add(o, "cache_threshold", json_object_new_uint64(bytes));
+		ctl_json_print(o);
+	}
+	return CTL_OK;
+}
+
+int cmd_enroll(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	bool enroll = !strcmp(cmd->name, "enroll");
+	char *end;
+	long pid;
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 1, 1, NULL);
+	if (ret >= 0)
+		return ret;
+	errno = 0;
+	pid = strtol(argv[0], &end, 10);
+	if (errno || *end || end == argv[0] || pid <= 0 || pid > INT_MAX) {
+		ctl_err(cmd->name, "%s: not a process id", argv[0]);
+		return CTL_USAGE;
+	}
+	if (!ctl_need_module(ctl, cmd->name))
+		return CTL_FAIL;
+	ret = enroll ? ftm_exit_enroll(ctl->ftm, (int)pid) : ftm_exit_withdraw(ctl->ftm, (int)pid);
+	if (ret < 0) {
+		ctl_err(cmd->name, "%ld: %s", pid, ftm_strerror(ret, cmd->name));
+		return CTL_FAIL;
+	}
+	if (ctl->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pid", json_object_new_int((int)pid));
+		json_object_object_add(o, "enrolled", json_object_new_boolean(enroll));
+		ctl_json_print(o);
+	}
+	return CTL_OK;
+}

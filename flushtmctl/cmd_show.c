@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Commands that only read: status, stats, range list. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static int read_state(const struct ctl *ctl, const char *what, struct ftm_info *info,
+		      struct ftm_hook **hooks, size_t *nr_hooks,
+		      struct ftm_range **ranges, size_t *nr_ranges)
+{
+	int ret = 0;
+
+	if (hooks)
+		*hooks = NULL;
+	if (ranges)
+		*ranges = NULL;
+	if (info)
+		ret = ftm_info_read(ctl->ftm, info);
+	if (!ret && hooks)
+		ret = ftm_hook_list(ctl->ftm, hooks, nr_hooks);
+	if (!ret && ranges)
+		ret = ftm_range_list(ctl->ftm, ranges, nr_ranges);
+	if (ret < 0) {
+		if (hooks)
+			free(*hooks);
+		ctl_err(what, "reading %s: %s", ftm_ctx_root(ctl->ftm), ftm_strerror(ret, NULL));
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+static void print_ranges(const struct ftm_range *r, size_t n, const char *indent)
+{
+	char size[16], flushed[16];
+	int w = 4;
+
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(r[i].name) > w)
+			w = (int)strlen(r[i].name);
+	printf("%s%-*s  %-18s  %8s  %-7s  %-10s  %8s\n", indent, w, "NAME", "START", "SIZE",
+	       "ENABLED", "OWNER", "FLUSHED");
+	for (size_t i = 0; i < n; i++)
+		printf("%s%-*s  0x%-16" PRIx64 "  %8s  %-7s  %-10s  %8s\n", indent, w, r[i].name,
+		       r[i].start, ftm_format_size(r[i].size, size, sizeof(size)),
+		       yes_no(r[i].enabled), r[i].owner,
+		       ftm_format_size(r[i].flushed_bytes, flushed, sizeof(flushed)));
+}
+
+int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	struct ftm_range *ranges;
+	struct ftm_hook *hooks;
+	size_t nr_hooks = 0, nr_ranges = 0;
+	struct ftm_info info;
+	char buf[16];
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 0, NULL);
+	if (ret >= 0)
+		return ret;
+	if (!ftm_module_present(ctl->ftm)) {
+		if (ctl->json) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "loaded", json_object_new_boolean(false));
+			json_object_object_add(o, "root",
+					       json_object_new_string(ftm_ctx_root(ctl->ftm)));
+			json_object_object_add(o, "hooks", json_object_new_array());
+			json_object_object_add(o, "ranges", json_object_new_array());
+			return ctl_json_print(o);
+		}
+		printf("flushtm: not loaded\n");
+		return CTL_OK;
+	}
+	ret = read_state(ctl, "status", &info, &hooks, &nr_hooks, &ranges, &nr_ranges);
+	if (ret)
+		return ret;
+	if (ctl->json) {
+		struct json_object *o = json_object_new_object(), *a;
+
+		json_object_object_add(o, "loaded", json_object_new_boolean(true));
+		json_object_object_add(o, "root", json_object_new_string(ftm_ctx_root(ctl->ftm)));
+		json_object_object_add(o, "version", json_object_new_int((int)info.version));
+		json_object_object_add(o, "method", json_object_new_string(info.method));
+		json_object_object_add(o, "cache_threshold",
+				       json_object_new_uint64(info.cache_threshold));
+		json_object_object_add(o, "generation", json_object_new_uint64(info.generation));
+		a = json_object_new_array();
+		for (size_t i = 0; i < nr_hooks; i++) {
+			struct json_object *h = json_object_new_object();
+
+			json_object_object_add(h, "name", json_object_new_string(hooks[i].name));
+			json_object_object_add(h, "available",
+					       json_object_new_boolean(hooks[i].available));
+			json_object_object_add(h, "enabled",
+					       json_object_new_boolean(hooks[i].enabled));
+			json_object_object_add(h, "fired", json_object_new_uint64(hooks[i].fired));
+			json_object_array_add(a, h);
+		}
+		json_object_object_add(o, "hooks", a);
+		a = json_object_new_array();
+		for (size_t i = 0; i < nr_ranges; i++)
+			json_object_array_add(a, ctl_json_range(&ranges[i]));
+		json_object_object_add(o, "ranges", a);
+		ret = ctl_json_print(o);
+	} else {
+		printf("flushtm: loaded, interface %u\n", info.version);
+		printf("method: %s, cache threshold %s\n", info.method,
+		       ftm_format_size(info.cache_threshold, buf, sizeof(buf)));
+		printf("generation: %" PRIu64 "\n", info.generation);
+		printf("hooks:\n  %-12s  %-9s  %-7s  %8s\n", "NAME", "AVAILABLE", "ENABLED", "FIRED");
+		for (size_t i = 0; i < nr_hooks; i++)
+			printf("  %-12s  %-9s  %-7s  %8" PRIu64 "\n", hooks[i].name,
+			       yes_no(hooks[i].available), yes_no(hooks[i].enabled), hooks[i].fired);
+		if (nr_ranges) {
+			printf("ranges:\n");
+			print_ranges(ranges, nr_ranges, "  ");
+		} else {
+			printf("ranges: none\n");
+		}
+	}
+	free(hooks);
+	free(ranges);
+	return ret;
+}
+
+int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	struct ftm_range *ranges;
+	struct ftm_hook *hooks;
+	size_t nr_hooks = 0, nr_ranges = 0;
+	char b1[16];
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 0, NULL);
+	if (ret >= 0)
+		return ret;
+	if (!ctl_need_module(ctl, "stats"))
+		return CTL_FAIL;
+	ret = read_state(ctl, "stats", NULL, &hooks, &nr_hooks, &ranges, &nr_ranges);
+	if (ret)
+		return ret;
+	if (ctl->json) {
+		struct json_object *o = json_object_new_object(), *a;
+
+		a = json_object_new_array();
+		for (size_t i = 0; i < nr_hooks; i++)
+			json_object_array_add(a, ctl_json_hook(&hooks[i]));
+		json_object_object_add(o, "hooks", a);
+		a = json_object_new_array();
+		for (size_t i = 0; i < nr_ranges; i++) {
+			struct json_object *r = json_object_new_object();
+
+			json_object_object_add(r, "name", json_object_new_string(ranges[i].name));
+			json_object_object_add(r, "flushed_bytes",
+					       json_object_new_uint64(ranges[i].flushed_bytes));
+			json_object_array_add(a, r);
+		}
+		json_object_object_add(o, "ranges", a);
+		ret = ctl_json_print(o);
+	} else {
+		int w = 5;
+
+		printf("%-12s  %8s  %10s  %12s  %12s\n", "HOOK", "FIRED", "FLUSHED", "LAST_NS",
+		       "MAX_NS");
+		for (size_t i = 0; i < nr_hooks; i++)
+			printf("%-12s  %8" PRIu64 "  %10s  %12" PRIu64 "  %12" PRIu64 "\n",
+			       hooks[i].name, hooks[i].fired,
+			       ftm_format_size(hooks[i].flushed_bytes, b1, sizeof(b1)),
+			       hooks[i].last_ns, hooks[i].max_ns);
+		for (size_t i = 0; i < nr_ranges; i++)
+			if ((int)strlen(ranges[i].name) > w)
+				w = (int)strlen(ranges[i].name);
+		if (nr_ranges)
+			printf("\n%-*s  %10s\n", w, "RANGE", "FLUSHED");
+		for (size_t i = 0; i < nr_ranges; i++)
+			printf("%-*s  %10s\n", w, ranges[i].name,
+			       ftm_format_size(ranges[i].flushed_bytes, b1, sizeof(b1)));
+	}
+	free(hooks);
+	free(ranges);
+	return ret;
+}
+
+int cmd_range_list(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	struct ftm_range *ranges;
+	size_t n = 0;
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 0, NULL);
+	if (ret >= 0)
+		return ret;
+	if (!ctl_need_module(ctl, "range list"))
+		return CTL_FAIL;
+	ret = read_state(ctl, "range list", NULL, NULL, NULL, &ranges, &n);
+	if (ret)
+		return ret;
+	if (ctl->json) {
+		struct json_object *a = json_object_new_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(a, ctl_json_range(&ranges[i]));
+		ret = ctl_json_print(a);
+	} else if (n) {
+		print_ranges(ranges, n, "");
+	}
+	free(ranges);
+	return ret;
+}

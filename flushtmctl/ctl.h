@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* flushtmctl: what the command files share. */
+#ifndef FLUSHTMCTL_H
+#define FLUSHTMCTL_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+#include "libflushtm.h"
+
+#define CTL_OK		0
+#define CTL_FAIL	1
+#define CTL_USAGE	2
+
+/* Everything a command may need, made once in main(). */
+struct ctl {
+	struct ftm_ctx *ftm;
+	bool json;
+	const char *sysfs_root;		/* $FLUSHTM_SYSFS or /sys: check only */
+	const char *procfs_root;	/* $FLUSHTM_PROCFS or /proc: check only */
+};
+
+struct command {
+	const char *name;	/* "status", "range add" */
+	int (*run)(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+	const char *args;	/* usage after the name: "NAME START SIZE [--owner TEXT]" */
+	const char *summary;	/* one line for flushtmctl --help */
+	const char *help;	/* the rest of `flushtmctl CMD --help`, may be NULL */
+	const char *value_opt;	/* a command's own --OPTION VALUE ("owner", "path"), or NULL */
+};
+
+/*
+ * Parses a command's options (--help, --json, and cmd->value_opt) and
+ * checks the operand count.  Returns -1 to go on, else the exit status
+ * (help printed: 0; usage error: 2).  *value gets the value option's value.
+ */
+int ctl_parse(struct ctl *ctl, const struct command *cmd, int *argc, char ***argv,
+	      int min_args, int max_args, const char **value);
+
+/* "flushtmctl: <what>: <why>" on stderr. */
+__attribute__((format(printf, 2, 3)))
+void ctl_err(const char *what, const char *fmt, ...);
+/* For commands that need the module: says so and returns false when it is absent. */
+bool ctl_need_module(const struct ctl *ctl, const char *what);
+/* Prints the JSON document, owned here afterwards; returns CTL_OK. */
+int ctl_json_print(struct json_object *doc);
+/* "0x..." string, as addresses are shown in JSON (64-bit safe for any reader). */
+struct json_object *ctl_json_addr(uint64_t addr);
+struct json_object *ctl_json_range(const struct ftm_range *r);
+struct json_object *ctl_json_hook(const struct ftm_hook *h);
+
+int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_range_list(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_enable(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_range_add(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_range_del(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_flush(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_set(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_enroll(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_load(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_unload(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_apply(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+
+#endif /* FLUSHTMCTL_H */

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Errors and JSON: how flushtmctl speaks. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+
+#include "ctl.h"
+
+#define CONFIGFS_MAGIC	0x62656570
+#define CONFIGFS_MOUNT	"/sys/kernel/config"
+
+void ctl_err(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "flushtmctl: %s: ", what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool ctl_need_module(const struct ctl *ctl, const char *what)
+{
+	struct statfs sfs;
+
+	if (ftm_module_present(ctl->ftm))
+		return true;
+	/* The usual reason for the default root: nobody mounted configfs. */
+	if (!strcmp(ftm_ctx_root(ctl->ftm), FTM_CONFIGFS_DEFAULT) &&
+	    (statfs(CONFIGFS_MOUNT, &sfs) < 0 || sfs.f_type != CONFIGFS_MAGIC))
+		ctl_err(what, "flushtm module not loaded (configfs not mounted at "
+			CONFIGFS_MOUNT ")");
+	else
+		ctl_err(what, "flushtm module not loaded (no %s)", ftm_ctx_root(ctl->ftm));
+	return false;
+}
+
+int ctl_json_print(struct json_object *doc)
+{
+	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(doc);
+	return CTL_OK;
+}
+
+struct json_object *ctl_json_addr(uint64_t addr)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
+	return json_object_new_string(buf);
+}
+
+static struct json_object *json_u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+struct json_object *ctl_json_range(const struct ftm_range *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "start", ctl_json_addr(r->start));
+	json_object_object_add(o, "size", json_u64(r->size));
+	json_object_object_add(o, "enabled", json_object_new_boolean(r->enabled));
+	json_object_object_add(o, "owner", json_object_new_string(r->owner));
+	json_object_object_add(o, "flushed_bytes", json_u64(r->flushed_bytes));
+	return o;
+}
+
+struct json_object *ctl_json_hook(const struct ftm_hook *h)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(h->name));
+	json_object_object_add(o, "available", json_object_new_boolean(h->available));
+	json_object_object_add(o, "enabled", json_object_new_boolean(h->enabled));
+	json_object_object_add(o, "fired", json_u64(h->fired));
+	json_object_object_add(o, "flushed_bytes", json_u64(h->flushed_bytes));
+	json_object_object_add(o, "last_ns", json_u64(h->last_ns));
+	json_object_object_add(o, "max_ns", json_u64(h->max_ns));
+	return o;
+}
