@@ -17,7 +17,7 @@ enum fate {
 	FATE_SWAPPED,	/* removed and re-made within a replacement */
 };
 
-/* One of our live ranges, its name split into base W and suffix ~k. */
+/* One of our live ranges, its name split into base W and suffix :k. */
 struct held_ref {
 	const struct ftm_range *r;
 	char base[FTM_NAME_MAX];
@@ -62,7 +62,7 @@ static ssize_t emit(struct builder *b, enum ftmd_op_kind kind, const char *name,
 	return (ssize_t)b->n++;
 }
 
-/* "W~12" -> W, 12; anything else -> itself, 0. */
+/* "W:12" -> W, 12; anything else -> itself, 0. */
 static void split_name(const char *name, char *base, unsigned long *k)
 {
 	const char *sep = strrchr(name, FTMD_TEMP_SEP);
@@ -130,7 +130,7 @@ static bool same_content(const struct ftm_range *r, const struct ftm_aperture *w
 	return r->start == w->start && r->size == w->size;
 }
 
-/* The smallest free W~k. */
+/* The smallest free W:k. */
 static int temp_name(const char *base, const char *const *names, size_t nr_names,
 		     char *out)
 {
@@ -177,7 +177,7 @@ static int plan_one(struct planner *p, const struct ftm_aperture *w)
 	if (base_ref && same_content(base_ref->r, w)) {
 		base_ref->fate = FATE_KEEP;
 		p->nr_kept++;
-		return 0;	/* every W~k left is stale, free to go */
+		return 0;	/* every W:k left is stale, free to go */
 	}
 
 	if (!base_ref && !taken(p->names, p->nr_names, w->name)) {

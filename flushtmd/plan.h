@@ -10,12 +10,12 @@
  *
  * Names: a wanted aperture lives under its name W.  When W is held with other
  * content (a namespace reconfigured), the kernel refuses to change an enabled
- * range, so the new content goes first under a temporary name W~k (the
+ * range, so the new content goes first under a temporary name W:k (the
  * smallest k >= 1 whose name is free), then W is removed, re-made with the new
- * content, and W~k removed: in the steady state names are stable.  A W~k
+ * content, and W:k removed: in the steady state names are stable.  A W:k
  * left behind by a crash is reused as the temporary if its content is right,
  * else removed as stale.  When another owner holds W, the aperture is covered
- * as W~k, which is then its steady name.
+ * as W:k, which is then its steady name.
  */
 #ifndef FTMD_PLAN_H
 #define FTMD_PLAN_H
@@ -27,7 +27,7 @@
 #include "libflushtm.h"
 #include "ftm_sources.h"
 
-#define FTMD_TEMP_SEP	'~'
+#define FTMD_TEMP_SEP	':'
 
 enum ftmd_op_kind { FTMD_OP_ADD, FTMD_OP_DEL };
 

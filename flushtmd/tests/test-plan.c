@@ -211,8 +211,8 @@ int main(void)
 	hold(&m, "d-nd-namespace0.0", 0x140000000, 64 * M, OWN, true);
 	want_set(&w[0], "nd", "namespace0.0", 0x140000000, 128 * M);
 	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
-	tap_ok(&t, ops_are(&p, (const char *const[]){ "add d-nd-namespace0.0~1",
-		"del d-nd-namespace0.0", "add d-nd-namespace0.0", "del d-nd-namespace0.0~1", NULL }),
+	tap_ok(&t, ops_are(&p, (const char *const[]){ "add d-nd-namespace0.0:1",
+		"del d-nd-namespace0.0", "add d-nd-namespace0.0", "del d-nd-namespace0.0:1", NULL }),
 	       "changed content goes through a temporary name");
 	tap_ok(&t, p.nr_ops == 4 && p.ops[1].needs == 0 && p.ops[2].needs == 1 &&
 	       p.ops[3].needs == 2, "each step of the swap needs the previous one");
@@ -224,7 +224,7 @@ int main(void)
 	/* the kernel refuses the new content: the old range stays */
 	memset(&m, 0, sizeof(m));
 	hold(&m, "d-nd-namespace0.0", 0x140000000, 64 * M, OWN, true);
-	m.fail_add = "d-nd-namespace0.0~1";
+	m.fail_add = "d-nd-namespace0.0:1";
 	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
 	tap_ok(&t, model_run(&m, &p, w, 1) == 4 && m.n == 1 && m.r[0].size == 64 * M,
 	       "a refused replacement leaves the old range, skips what depended on it");
@@ -233,27 +233,27 @@ int main(void)
 	/* crash in the middle of a swap, each possible state */
 	memset(&m, 0, sizeof(m));
 	hold(&m, "d-nd-namespace0.0", 0x140000000, 64 * M, OWN, true);
-	hold(&m, "d-nd-namespace0.0~1", 0x140000000, 128 * M, OWN, true);
+	hold(&m, "d-nd-namespace0.0:1", 0x140000000, 128 * M, OWN, true);
 	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
 	tap_ok(&t, ops_are(&p, (const char *const[]){ "del d-nd-namespace0.0",
-		"add d-nd-namespace0.0", "del d-nd-namespace0.0~1", NULL }),
+		"add d-nd-namespace0.0", "del d-nd-namespace0.0:1", NULL }),
 	       "crash after the temporary: the temporary is reused");
 	model_run(&m, &p, w, 1);
 	ftmd_plan_free(&p);
 	tap_ok(&t, !m.broke && converged(&m, w, 1), "... and the swap completes");
 
 	memset(&m, 0, sizeof(m));
-	hold(&m, "d-nd-namespace0.0~1", 0x140000000, 128 * M, OWN, true);
+	hold(&m, "d-nd-namespace0.0:1", 0x140000000, 128 * M, OWN, true);
 	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
 	tap_ok(&t, ops_are(&p, (const char *const[]){ "add d-nd-namespace0.0",
-		"del d-nd-namespace0.0~1", NULL }), "crash after removing the old: rename only");
+		"del d-nd-namespace0.0:1", NULL }), "crash after removing the old: rename only");
 	ftmd_plan_free(&p);
 
 	memset(&m, 0, sizeof(m));
-	hold(&m, "d-nd-namespace0.0~1", 0x140000000, 128 * M, OWN, true);
+	hold(&m, "d-nd-namespace0.0:1", 0x140000000, 128 * M, OWN, true);
 	hold(&m, "d-nd-namespace0.0", 0x140000000, 128 * M, OWN, true);
 	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
-	tap_ok(&t, ops_are(&p, (const char *const[]){ "del d-nd-namespace0.0~1", NULL }),
+	tap_ok(&t, ops_are(&p, (const char *const[]){ "del d-nd-namespace0.0:1", NULL }),
 	       "crash before removing the temporary: it is stale");
 	ftmd_plan_free(&p);
 
@@ -269,8 +269,8 @@ int main(void)
 	memset(&m, 0, sizeof(m));
 	hold(&m, "d-nd-namespace0.0", 0x140000000, 128 * M, "admin", true);
 	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
-	tap_ok(&t, ops_are(&p, (const char *const[]){ "add d-nd-namespace0.0~1", NULL }),
-	       "a name held by another owner: covered under W~1");
+	tap_ok(&t, ops_are(&p, (const char *const[]){ "add d-nd-namespace0.0:1", NULL }),
+	       "a name held by another owner: covered under W:1");
 	model_run(&m, &p, w, 1);
 	ftmd_plan_free(&p);
 	tap_ok(&t, replan_is_empty(&m, w, 1), "... which then is its steady name");
@@ -278,9 +278,9 @@ int main(void)
 	/* temporary name taken by another owner */
 	memset(&m, 0, sizeof(m));
 	hold(&m, "d-nd-namespace0.0", 0x140000000, 64 * M, OWN, true);
-	hold(&m, "d-nd-namespace0.0~1", 0x10000000, 4 * M, "admin", true);
+	hold(&m, "d-nd-namespace0.0:1", 0x10000000, 4 * M, "admin", true);
 	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
-	tap_ok(&t, p.nr_ops == 4 && strcmp(p.ops[0].name, "d-nd-namespace0.0~2") == 0,
+	tap_ok(&t, p.nr_ops == 4 && strcmp(p.ops[0].name, "d-nd-namespace0.0:2") == 0,
 	       "the temporary skips names held by others");
 	ftmd_plan_free(&p);
 
@@ -323,7 +323,7 @@ int main(void)
 			int d = rand() % 7;
 
 			snprintf(name, sizeof(name), "d-nd-namespace%d.0%s", d,
-				 rand() % 3 ? "" : (rand() % 2 ? "~1" : "~2"));
+				 rand() % 3 ? "" : (rand() % 2 ? ":1" : ":2"));
 			if (model_find(&m, name))
 				continue;
 			hold(&m, name, (uint64_t)(d + 1) * 0x40000000ull,
@@ -345,7 +345,7 @@ int main(void)
 			fail ? (fuzz_fail_ok = false) : (fuzz_ok = false);
 		if (fail)
 			continue;
-		/* Names held by others make W~k the steady name: convergence = empty replan. */
+		/* Names held by others make W:k the steady name: convergence = empty replan. */
 		if (!replan_is_empty(&m, w, nw)) {
 			fuzz_ok = false;
 			tap_diag("round %d did not converge (%zu held before)", round, before.n);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon's event loop (sd-event): device events coalesced into one
+ * reconcile, SIGHUP reloads the configuration, SIGTERM/SIGINT end it leaving
+ * the ranges in place, the watchdog is sd-event's own.
+ */
+#ifndef FTMD_DAEMON_H
+#define FTMD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "ftm_sources.h"
+#include "libflushtm.h"
+#include "log.h"
+#include "uevent.h"
+
+struct ftmd_options {
+	const char *config;	/* FTM_CONF_DEFAULT unless --config */
+	const char *root;	/* configfs root; NULL: libflushtm's default */
+	const char *sysfs;	/* "/sys" */
+	const char *procfs;	/* "/proc" */
+	bool config_given;	/* a missing --config file is an error, the default is not */
+};
+
+enum ftmd_state { FTMD_STARTING, FTMD_NO_MODULE, FTMD_RUNNING };
+
+struct ftmd {
+	struct ftmd_options opt;
+	struct ftmd_log log;
+	sd_event *event;
+	struct ftm_ctx *ctx;
+	struct ftmd_uevents *uevents;
+	sd_event_source *settle;	/* the coalescing timer */
+	uint64_t pending_since;		/* CLOCK_MONOTONIC usec of the first unhandled event */
+	struct ftm_conf conf;
+	enum ftmd_state state;
+	bool ready;			/* READY=1 sent */
+	unsigned long reconciles;
+};
+
+/* 0, or a negative errno after logging why. */
+int ftmd_init(struct ftmd *d, const struct ftmd_options *opt, const struct ftmd_log *log);
+/* Runs until SIGTERM/SIGINT; returns the exit status. */
+int ftmd_run(struct ftmd *d);
+void ftmd_fini(struct ftmd *d);
+
+#endif /* FTMD_DAEMON_H */
