@@ -25,6 +25,45 @@
  */
 #define FTM_CHUNK_BYTES (16ULL << 20)
 
+/*
+ * Splitting a walk over CPUs (process context only) pays when each CPU's
+ * part is long against the cost of waking that CPU and waiting for it.
+ * Measured by bench/ftm-bench on 2 CPUs (KVM guest, pinned threads woken
+ * through a futex, about as costly as queue_work_on() + flush_work()): a
+ * wake-up and join costs 50-100 us; parts of 2 MiB break even (ratio ~1.0),
+ * parts of 8 MiB gain 1.3-1.5x, parts of 512 MiB 1.96x.  So: split into
+ * min(online CPUs, bytes / FTM_SPLIT_PART_MIN_BYTES) parts, none split below
+ * twice this.  Uncertainty: the wake-up cost varies 2-5x with load and with
+ * bare metal against a guest; the choice errs towards not splitting.
+ */
+#define FTM_SPLIT_PART_MIN_BYTES (8ULL << 20)
+
+/*
+ * Default cache_threshold for method auto: FTM_AUTO_LLC_FACTOR times the
+ * last-level cache of one package.
+ *
+ * A line walk costs per byte of the set, whatever the lines' state: about
+ * 2.3 ns per 64-byte line, 38 ms per GiB on one CPU (measured: clwb and
+ * clflushopt loops, 16 MiB to 1 GiB, dirty, clean or cold alike; crash
+ * context walks on one CPU, so that is the rate that matters most).  A whole
+ * cache write back (wbinvd) costs per byte of cache, whatever the set: at
+ * worst every line of the LLC dirty and written back at the memory's write
+ * bandwidth, taken as 14-28 GB/s for one package, i.e. 1-2 times the walk's
+ * cost per byte (dirty lines bound for slow NVM media cost both methods
+ * alike).  Hence the walk is the cheaper while the set is below
+ * 1-2 times the LLC; we take 2: wbinvd also empties every CPU's cache (the
+ * refill is paid after the flush), stalls each CPU for its duration, needs
+ * the other CPUs' cooperation in a crash, and is a no-op in a KVM guest,
+ * so ties go to the walk.
+ *
+ * Uncertainty: wbinvd is privileged and emulated as a no-op under KVM, so
+ * its cost was not measured here; with a mostly clean cache it can be
+ * several times cheaper than the bound above, and on hosts with much
+ * faster memory the bound itself drops.  The crossover may lie anywhere
+ * from 0.5 to 4 times the LLC; 2 is in the middle of that range.
+ */
+#define FTM_AUTO_LLC_FACTOR 2
+
 /* What happens to each line. */
 enum ftm_line_op {
 	FTM_LINE_WRITEBACK,	/* write back, the line may stay cached (clwb) */
