@@ -63,3 +63,45 @@ ftm_assert_no_kernel_complaints() {
 		return 1
 	fi
 }
+
+# ---- added for the kmod-*.bats suites ----------------------------------
+
+# Write printf FORMAT (escapes such as \n and \0 interpreted) to FILE in one
+# write(2).  Prints nothing on success; on failure prints the errno name
+# (EINVAL, EBUSY, ...) and returns 1.
+ftm_write() {
+	local err
+	err=$( { printf -- "$2" > "$1"; } 2>&1 ) && return 0
+	case $err in
+	(*"Invalid argument"*) echo EINVAL ;;
+	(*"Device or resource busy"*) echo EBUSY ;;
+	(*"Numerical result out of range"*) echo ERANGE ;;
+	(*"Operation not supported"*) echo EOPNOTSUPP ;;
+	(*"Operation not permitted"*) echo EPERM ;;
+	(*"No such file or directory"*) echo ENOENT ;;
+	(*"No such process"*) echo ESRCH ;;
+	(*"File exists"*) echo EEXIST ;;
+	(*"Permission denied"*) echo EACCES ;;
+	(*) echo "$err" ;;
+	esac
+	return 1
+}
+
+# The `flushtm: flush hook=HOOK ...` lines logged since ftm_dmesg_mark.
+ftm_flush_lines() {
+	ftm_dmesg_new | grep -o "flushtm: flush hook=$1 .*" || true
+}
+
+# Value of KEY= in a flush log line.
+ftm_field() {
+	sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
+}
+
+# Arm every available hook.
+ftm_arm_all() {
+	local h
+	for h in "$CFS"/hooks/*/; do
+		[ "$(cat "$h/available")" = 1 ] && echo 1 > "$h/enabled"
+	done
+	return 0
+}
