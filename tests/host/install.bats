@@ -130,6 +130,21 @@ installed_files() {
 	[ "$(grep -c '^#' "$c")" -gt 20 ]
 }
 
+@test "the shipped configuration passes flushtmctl's parser" {
+	# Against an empty root: parsing comes first, the missing module after.
+	mkdir -p "$BATS_TEST_TMPDIR/noroot"
+	run flushtmctl/flushtmctl --root "$BATS_TEST_TMPDIR/noroot" apply etc/flushtm/flushtm.conf
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not loaded"* ]]
+	[[ $output != *flushtm.conf:* ]]
+	# The same path fails on a bad file with file:line, so the above means something.
+	printf '[flushtm]\nhooks = panic bogus\n' > "$BATS_TEST_TMPDIR/bad.conf"
+	run flushtmctl/flushtmctl --root "$BATS_TEST_TMPDIR/noroot" apply "$BATS_TEST_TMPDIR/bad.conf"
+	[ "$status" -eq 1 ]
+	[[ $output == *bad.conf:2:* ]]
+}
+
 @test "every man page renders with man and groff with no warning" {
 	local m out
 	for m in man/flushtm.4 man/flushtm.conf.5 man/flushtmctl.8 man/flushtmd.8; do
