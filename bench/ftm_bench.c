@@ -472,19 +472,20 @@ static void bench_parallel(char *buf, struct pool *pool, unsigned int ncpus, str
 	};
 	unsigned int i;
 
-	printf("\n%-14s %9s %6s | %9s %-20s\n", "split", "1 CPU", "GB/s", "CPUs", "1 CPU/split");
+	printf("\n%-14s %9s %6s | %9s %-20s\n", "split", "1 CPU", "GB/s", "CPUs", "1 CPU/split   part");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ftm_span span = { .phys = 0, .virt = buf, .size = cases[i].bytes };
 		struct set s = { .spans = &span, .nr = 1, .bytes = cases[i].bytes };
 		struct result res;
-		char sz[24], label[48];
+		char sz[24], label[48], part[24];
 
 		compare(c, 2, &s, cases[i].state, cases[i].rounds, &res);
 		size_name(cases[i].bytes, sz, sizeof(sz));
 		snprintf(label, sizeof(label), "%s %s", sz, state_name[cases[i].state]);
-		printf("%-14s %6.3f ms %6.1f | %6.3f ms x%u %.3f [%.3f..%.3f]\n", label,
+		printf("%-14s %6.3f ms %6.1f | %6.3f ms x%u %.3f [%.3f..%.3f] %s\n", label,
 		       res.ms[1], gbps(s.bytes, res.ms[1]), res.ms[0], ncpus,
-		       res.ratio[1], res.q1[1], res.q3[1]);
+		       res.ratio[1], res.q1[1], res.q3[1],
+		       size_name(cases[i].bytes / ncpus, part, sizeof(part)));
 		fflush(stdout);
 		if (cases[i].bytes == GIB)
 			goal_see(g, res.ratio[1], label);
@@ -492,6 +493,19 @@ static void bench_parallel(char *buf, struct pool *pool, unsigned int ncpus, str
 }
 
 /* ---- setup ------------------------------------------------------------ */
+
+static void print_load(const char *when)
+{
+	char line[128] = "?";
+	FILE *f = fopen("/proc/loadavg", "re");
+
+	if (f) {
+		if (fgets(line, sizeof(line), f))
+			line[strcspn(line, "\n")] = '\0';
+		fclose(f);
+	}
+	printf("load average %s: %s\n", when, line);
+}
 
 static long llc_bytes(void)
 {
@@ -580,12 +594,14 @@ int main(int argc, char **argv)
 	printf("flushtm engine benchmark: write back with %s (invalidate: %s), %u CPUs, LLC %ld MiB\n",
 	       ftm_engine_insn(FTM_LINE_WRITEBACK), ftm_engine_insn(FTM_LINE_INVALIDATE), ncpus,
 	       llc_bytes() >> 20);
+	print_load("before");
 	printf("times are medians; ratios are medians of per-round other/engine [quartiles];\n"
 	       "> 1 means the engine (or the split walk) is faster\n");
 	bench_contiguous(buf, &vs_pmem, &vs_loop);
 	bench_small_ranges(spans, &set);
 	bench_parallel(buf, &pool, ncpus, &par);
 
+	print_load("after");
 	snprintf(pname, sizeof(pname), "parallel-%ucpu", ncpus);
 	par.name = pname;
 	printf("\nworst cells: pmem_persist %s, clwb loop %s, parallel %s\n",
