@@ -25,6 +25,7 @@ struct audit {
 __attribute__((format(printf, 3, 4)))
 static void gap(struct audit *a, const char *kind, const char *fmt, ...)
 {
+	struct json_object *o;
 	char msg[512];
 	va_list ap;
 
@@ -32,15 +33,11 @@ static void gap(struct audit *a, const char *kind, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	a->nr_gaps++;
-	if (a->gaps) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "kind", json_object_new_string(kind));
-		json_object_object_add(o, "message", json_object_new_string(msg));
-		json_object_array_add(a->gaps, o);
-	} else {
-		printf("gap: %s\n", msg);
-	}
+	/* Kept until the end so that human output lists them after the tables. */
+	o = json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	json_object_array_add(a->gaps, o);
 }
 
 /*
@@ -251,10 +248,9 @@ int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 0, NULL);
 	if (ret >= 0)
 		return ret;
-	if (ctl->json) {
+	a.gaps = json_object_new_array();
+	if (ctl->json)
 		a.doc = json_object_new_object();
-		a.gaps = json_object_new_array();
-	}
 	loaded = ftm_module_present(ctl->ftm);
 	if (!loaded) {
 		gap(&a, "module", "flushtm module not loaded (no %s)", ftm_ctx_root(ctl->ftm));
@@ -286,8 +282,16 @@ int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		json_object_object_add(a.doc, "ok", json_object_new_boolean(a.nr_gaps == 0));
 		json_object_object_add(a.doc, "gaps", a.gaps);
 		ctl_json_print(a.doc);
-	} else if (!a.nr_gaps) {
-		printf("no gaps\n");
+	} else {
+		for (size_t i = 0; i < a.nr_gaps; i++) {
+			struct json_object *g = json_object_array_get_idx(a.gaps, i);
+
+			printf("gap: %s\n", json_object_get_string(
+				       json_object_object_get(g, "message")));
+		}
+		if (!a.nr_gaps)
+			printf("no gaps\n");
+		json_object_put(a.gaps);
 	}
 	if (a.nr_gaps) {
 		ctl_err("check", "%u gap%s", a.nr_gaps, a.nr_gaps == 1 ? "" : "s");

@@ -15,6 +15,8 @@ void ctl_err(const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* What was printed so far comes first, when both go to one place. */
+	fflush(stdout);
 	fprintf(stderr, "flushtmctl: %s: ", what);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -1,0 +1,301 @@
+#!/usr/bin/env bats
+# flushtmctl against a fake configfs tree (lib/tests/fake-configfs.sh): no root,
+# no module.  What needs the kernel (range add, real refusals) is in
+# tests/guest/ctl-*.bats.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	CTL=$TOP/flushtmctl/flushtmctl
+	[ -x "$CTL" ] || make -s -C "$TOP/flushtmctl" >&2
+	# shellcheck source=../../lib/tests/fake-configfs.sh
+	. "$TOP/lib/tests/fake-configfs.sh"
+	D=$BATS_TEST_TMPDIR
+	R=$D/flushtm
+	fake_tree "$R"
+	fake_sys "$D"
+	export FLUSHTM_SYSFS=$D/sys FLUSHTM_PROCFS=$D/proc
+	unset FLUSHTM_CONFIGFS
+}
+
+ctl() { "$CTL" --root "$R" "$@"; }
+
+@test "--help lists every command; each command has --help" {
+	run "$CTL" --help
+	[ "$status" -eq 0 ]
+	main_help=$output
+	for c in status enable disable "range add" "range del" "range list" flush stats set \
+		 enroll withdraw load unload apply check; do
+		[[ $main_help == *"  $c "* ]] || { echo "missing $c"; false; }
+		read -ra words <<<"$c"
+		run "$CTL" "${words[@]}" --help
+		[ "$status" -eq 0 ]
+		[[ $output == "usage: flushtmctl"*"$c"* ]]
+	done
+}
+
+@test "--version names the interface" {
+	run "$CTL" --version
+	[ "$status" -eq 0 ]
+	[[ $output == *"configfs interface 1"* ]]
+}
+
+@test "usage errors exit 2 with flushtmctl: what: why" {
+	run "$CTL" frobnicate
+	[ "$status" -eq 2 ]
+	[[ $output == "flushtmctl: usage: unknown command 'frobnicate'"* ]]
+	run "$CTL"
+	[ "$status" -eq 2 ]
+	run ctl range
+	[ "$status" -eq 2 ]
+	run ctl range add onlyname
+	[ "$status" -eq 2 ]
+	[[ $output == "flushtmctl: range add: missing argument"* ]]
+	run ctl status extra
+	[ "$status" -eq 2 ]
+	run ctl set method fast
+	[ "$status" -eq 2 ]
+	[[ $output == "flushtmctl: set method: fast: not one of auto, lines, cache" ]]
+	run ctl range add r 0x1000 12Q
+	[ "$status" -eq 2 ]
+	[[ $output == "flushtmctl: range add: size '12Q': not a size"* ]]
+	run ctl enable panik
+	[ "$status" -eq 2 ]
+	run ctl enroll abc
+	[ "$status" -eq 2 ]
+	run ctl status --frob
+	[ "$status" -eq 2 ]
+}
+
+@test "module absent: status says not loaded and exits 0, others exit 1" {
+	R=$D/absent
+	run ctl status
+	[ "$status" -eq 0 ]
+	[ "$output" = "flushtm: not loaded" ]
+	run ctl --json status
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.loaded, .hooks, .ranges]' <<<"$output")" = '[false,[],[]]' ]
+	for c in "range list" stats "flush" "enable panic" "disable all" "set method auto" \
+		 "enroll 1" "range del x" "range add x 0x1000 4K"; do
+		read -ra words <<<"$c"
+		run ctl "${words[@]}"
+		[ "$status" -eq 1 ]
+		[[ $output == "flushtmctl: "*"flushtm module not loaded"* ]] || { echo "$c: $output"; false; }
+	done
+}
+
+@test "FLUSHTM_CONFIGFS names the root" {
+	FLUSHTM_CONFIGFS=$R run "$CTL" status
+	[ "$status" -eq 0 ]
+	[[ $output == "flushtm: loaded, interface 1"* ]]
+}
+
+@test "status shows method, hooks and ranges in columns" {
+	fake_range "$R" trace 0x20000000 67108864 1 config
+	echo 1 > "$R/hooks/panic/enabled"
+	echo 3 > "$R/hooks/panic/fired"
+	run ctl status
+	[ "$status" -eq 0 ]
+	[[ $output == *"method: auto, cache threshold 32M"* ]]
+	grep -Eq '^  panic +yes +yes +3$' <<<"$output"
+	grep -Eq '^  trace +0x20000000 +64M +yes +config +0$' <<<"$output"
+}
+
+@test "status --json: one document, lists are arrays, addresses hex" {
+	fake_range "$R" trace 0x20000000 67108864 1 config
+	run ctl --json status
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.ranges[0].start' <<<"$output")" = 0x20000000 ]
+	[ "$(jq -r '.ranges[0].size' <<<"$output")" = 67108864 ]
+	[ "$(jq -r '.hooks | length' <<<"$output")" = 9 ]
+	[ "$(jq -r '.version' <<<"$output")" = 1 ]
+	# --json after the command works too
+	run ctl status --json
+	[ "$(jq -r '.loaded' <<<"$output")" = true ]
+}
+
+@test "range list and stats, human and JSON" {
+	run ctl --json range list
+	[ "$status" -eq 0 ]
+	[ "$(jq -c . <<<"$output")" = "[]" ]
+	fake_range "$R" b 0x1000 4096 0 admin
+	fake_range "$R" a 0x2000 8192 1 flushtmd
+	run ctl range list
+	[ "$status" -eq 0 ]
+	[ "$(sed -n 2p <<<"$output" | awk '{print $1}')" = a ]
+	run ctl --json stats
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.ranges | map(.name) | join(",")' <<<"$output")" = "a,b" ]
+	[ "$(jq -r '.hooks[0] | keys | join(",")' <<<"$output")" = \
+		"available,enabled,fired,flushed_bytes,last_ns,max_ns,name" ]
+}
+
+@test "enable, disable, all" {
+	echo 0 > "$R/hooks/nmi/available"
+	run ctl enable panic die
+	[ "$status" -eq 0 ]
+	[ "$(cat "$R/hooks/panic/enabled")" = 1 ]
+	[ "$(cat "$R/hooks/die/enabled")" = 1 ]
+	run ctl enable nmi
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: enable: nmi: not available on this kernel" ]
+	run ctl enable all
+	[ "$status" -eq 0 ]
+	[ "$(cat "$R/hooks/reboot/enabled")" = 1 ]
+	[ "$(cat "$R/hooks/nmi/enabled")" = 0 ]
+	run ctl --json disable all
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.hooks | length' <<<"$output")" = 9 ]
+	[ "$(cat "$R/hooks/panic/enabled")" = 0 ]
+}
+
+@test "set, flush, enroll write what the interface says" {
+	run ctl set method cache
+	[ "$status" -eq 0 ]
+	[ "$(cat "$R/method")" = cache ]
+	run ctl set cache-threshold 1G
+	[ "$(cat "$R/cache_threshold")" = 1073741824 ]
+	run ctl flush
+	[ "$(cat "$R/flush")" = all ]
+	run ctl flush nope
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: flush: nope: no such range" ]
+	run ctl enroll 77
+	[ "$(cat "$R/hooks/exit/pids")" = 77 ]
+	run ctl withdraw 77
+	[ "$(cat "$R/hooks/exit/pids")" = -77 ]
+}
+
+@test "range add on a tree that refuses leaves nothing behind" {
+	# A plain directory grows no attribute files: the write of start fails.
+	run ctl range add r 0x20000000 64M
+	[ "$status" -eq 1 ]
+	[[ $output == "flushtmctl: range add: r: start: "* ]]
+	[ ! -e "$R/ranges/r" ]
+	fake_range "$R" r 0x1000 4096
+	run ctl range add r 0x20000000 64M
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: range add: r: mkdir: a range of that name exists" ]
+	run ctl range add r/x 0x20000000 64M
+	[ "$status" -eq 2 ]
+	run ctl range add q 0x20000000 64M --owner "$(printf '%070d' 0)"
+	[ "$status" -eq 2 ]
+}
+
+good_conf() {
+	cat > "$D/flushtm.conf" <<-EOC
+	[flushtm]
+	method = lines
+	cache_threshold = 512M
+	hooks = panic die reboot
+
+	[range trace]
+	start = 0x20000000
+	size = 64M
+	EOC
+}
+
+@test "apply: bad files are refused with file:line and change nothing" {
+	before=$(cd "$R" && find . -type f | sort | xargs cat | md5sum)
+	printf '[flushtm]\nmethod = fast\n' > "$D/bad.conf"
+	run ctl apply "$D/bad.conf"
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: apply: $D/bad.conf:2: method 'fast': not one of auto, lines, cache" ]
+	printf '[flushtm]\nhooks = panic oops\n' > "$D/bad.conf"
+	run ctl apply "$D/bad.conf"
+	[[ $output == *"bad.conf:2: unknown hook 'oops'" ]]
+	good_conf
+	head -c 100 "$D/flushtm.conf" > "$D/trunc.conf"
+	run ctl apply "$D/trunc.conf"
+	[ "$status" -eq 1 ]
+	[[ $output == *"trunc.conf:6: [range trace]: size missing" ]]
+	head -c 4096 /dev/urandom > "$D/bin.conf"
+	run ctl apply "$D/bin.conf"
+	[ "$status" -eq 1 ]
+	[[ $output == "flushtmctl: apply: $D/bin.conf"* ]]
+	truncate -s 10M "$D/big.conf"
+	run ctl apply "$D/big.conf"
+	[ "$status" -eq 1 ]
+	[[ $output == *"too large"* ]]
+	run ctl apply "$D/absent.conf"
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: apply: $D/absent.conf: No such file or directory" ]
+	after=$(cd "$R" && find . -type f | sort | xargs cat | md5sum)
+	[ "$before" = "$after" ]
+}
+
+@test "apply: a name held by another owner is refused before any change" {
+	good_conf
+	fake_range "$R" trace 0x20000000 67108864 1 admin
+	run ctl apply "$D/flushtm.conf"
+	[ "$status" -eq 1 ]
+	[[ $output == *"range trace exists with owner 'admin'"* ]]
+	[ "$(cat "$R/method")" = auto ]
+}
+
+@test "apply: settings and hooks; config ranges already right are left alone" {
+	good_conf
+	fake_range "$R" trace 0x20000000 67108864 1 config
+	fake_range "$R" mine 0x1000 4096 1 admin
+	echo 1 > "$R/hooks/kexec/enabled"
+	echo 1 > "$R/hooks/manual/enabled"
+	run ctl apply "$D/flushtm.conf"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$R/method")" = lines ]
+	[ "$(cat "$R/cache_threshold")" = 536870912 ]
+	[ "$(cat "$R/hooks/panic/enabled")" = 1 ]
+	[ "$(cat "$R/hooks/kexec/enabled")" = 0 ]
+	[ "$(cat "$R/hooks/manual/enabled")" = 1 ]
+	[ -d "$R/ranges/mine" ]
+	# The fake tree keeps what was written, so a second run sees it all in place.
+	echo 536870912 > "$R/cache_threshold"
+	run ctl apply "$D/flushtm.conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "nothing to change" ]
+}
+
+@test "check: uncovered pmem, unarmed hooks, kdump ordering, domains" {
+	fake_iomem "$D" "00000000-0009ffff : System RAM" \
+		"20000000-23ffffff : Persistent Memory (legacy)" \
+		"  20000000-23ffffff : namespace0.0"
+	fake_namespace "$D" namespace0.0 0x20000000 $((64 << 20))
+	fake_region "$D" region0 cpu_cache
+	echo 1 > "$D/sys/kernel/kexec_crash_loaded"
+	run ctl check
+	[ "$status" -eq 1 ]
+	[[ $output == *"gap: persistent memory 20000000: 0x20000000-0x23ffffff (64M) is not covered"* ]]
+	[[ $output == *"gap: namespace namespace0.0: 0x20000000-0x23ffffff (64M)"* ]]
+	[[ $output == *"gap: hook panic is not armed"* ]]
+	[[ $output == *"crash_kexec_post_notifiers is off"* ]]
+	[[ $output == *"region0     persistence_domain cpu_cache"* ]]
+	[[ $output == *"flushtmctl: check: 6 gaps" ]]
+
+	# Half covered: the other half is named.
+	fake_range "$R" half 0x20000000 $((32 << 20)) 1 admin
+	run ctl check
+	[[ $output == *"0x22000000-0x23ffffff (32M) is not covered"* ]]
+
+	fake_range "$R" rest 0x22000000 $((32 << 20)) 1 admin
+	for h in panic die reboot; do echo 1 > "$R/hooks/$h/enabled"; done
+	echo Y > "$D/sys/module/kernel/parameters/crash_kexec_post_notifiers"
+	run ctl check
+	[ "$status" -eq 0 ]
+	[[ $output == *"no gaps" ]]
+	run ctl --json check
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.ok, .gaps, .pmem[0].covered, .regions[0].persistence_domain]' <<<"$output")" = \
+		'[true,[],true,"cpu_cache"]' ]
+}
+
+@test "check: a disabled range covers nothing; module absent is a gap" {
+	fake_iomem "$D" "20000000-23ffffff : Persistent Memory (legacy)"
+	fake_range "$R" off 0x20000000 67108864 0 admin
+	run --separate-stderr ctl --json check
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.pmem[0].covered' <<<"$output")" = false ]
+	R=$D/absent
+	run --separate-stderr ctl --json check
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.gaps[0].kind' <<<"$output")" = module ]
+}
