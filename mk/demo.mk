@@ -1,3 +1,3 @@
 # make demo: see scripts/demo.sh.  Included at the end of the top Makefile.
 demo:
-	FTM_DEPS="$(DEPS)" MAKE="$(MAKE)" $(TOP)/scripts/demo.sh
+	@FTM_DEPS="$(DEPS)" MAKE="$(MAKE)" $(TOP)/scripts/demo.sh

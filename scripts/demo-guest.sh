@@ -16,9 +16,10 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 
 step "The guest: $(uname -r), $(nproc) CPUs; persistent memory in /proc/iomem"
 grep -i 'persistent memory' /proc/iomem
-modprobe nd_e820
-modprobe nd_pmem
-ndctl list --namespaces 2>/dev/null || true
+# Quietly: Debian's ndctl hooks "ndctl load-keys" into loading libnvdimm.
+modprobe nd_e820 > /dev/null 2>&1
+modprobe nd_pmem > /dev/null 2>&1
+ndctl list --namespaces
 
 step "Load the module and apply etc/flushtm/flushtm.conf"
 run "$ctl" load --path "$top/kmod/flushtm.ko"
@@ -31,7 +32,7 @@ for _ in $(seq 1 300); do
 	compgen -G '/sys/kernel/config/flushtm/ranges/d-*' > /dev/null && break
 	sleep 0.1
 done
-sed 's/^/flushtmd: /' "$FTM_VM_SHARE/flushtmd.log"
+cat "$FTM_VM_SHARE/flushtmd.log"
 compgen -G '/sys/kernel/config/flushtm/ranges/d-*' > /dev/null ||
 	{ echo "demo: flushtmd found no persistent memory in 30 s" >&2; exit 1; }
 run "$ctl" status

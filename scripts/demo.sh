@@ -15,7 +15,7 @@ die() { echo "demo: $*" >&2; exit 1; }
 
 step "1. Dependencies"
 "$top/scripts/ensure-deps.sh" ${FTM_DEPS:-}
-echo "ok: ${FTM_DEPS:-}" | fold -s -w 100
+echo "the $(wc -w <<<"${FTM_DEPS:-}") packages of make deps are installed"
 
 step "2. Build (make all)"
 mkdir -p build
