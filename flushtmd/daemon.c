@@ -85,10 +85,10 @@ static void notify_status(struct ftmd *d, const char *status)
 {
 	ftmd_logf(&d->log, LOG_DEBUG, "status: %s", status);
 	if (!d->ready) {
-		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+		sd_notifyf(0, "READY=1\nSTATUS=%s\n", status);
 		d->ready = true;
 	} else {
-		sd_notifyf(0, "STATUS=%s", status);
+		sd_notifyf(0, "STATUS=%s\n", status);
 	}
 }
 

@@ -1,0 +1,137 @@
+# Helpers for the flushtmd suites that run in a guest (tests/guest/daemon-*.bats).
+# Load after helpers:  load helpers; load ../../flushtmd/tests/daemon-helpers
+# The daemon runs in the background with --foreground --verbose; its log,
+# pid, exit status and sd_notify messages are files under $BATS_FILE_TMPDIR.
+
+FTMD_DIR=${BATS_FILE_TMPDIR:-/tmp}/ftmd
+FTMD_LOG=$FTMD_DIR/flushtmd.log
+FTMD_PIDFILE=$FTMD_DIR/pid
+FTMD_STATUS=$FTMD_DIR/status
+FTMD_CONF=$FTMD_DIR/flushtm.conf
+FTMD_NOTIFY=$FTMD_DIR/notify
+FTMD_NOTIFY_SOCK=$FTMD_DIR/notify.sock
+
+# Drivers for legacy pmem and ACPI NVDIMMs, configfs, flushtm.ko; waits for
+# the namespaces the guest was booted with to be bound.
+ftmd_guest_setup() {
+	mkdir -p "$FTMD_DIR"
+	modprobe -a nfit nd_e820 nd_pmem dax_pmem device_dax 2> /dev/null || true
+	local i
+	for i in $(seq 100); do
+		[ "$(ndctl list -N 2> /dev/null | grep -c '"dev":"namespace')" -ge "${1:-1}" ] && break
+		sleep 0.1
+	done
+	ftm_load
+	printf '[flushtmd]\nsources = nd dax iomem\n' > "$FTMD_CONF"
+	# sd_notify messages, one datagram after the other, into a file.
+	socat -u "UNIX-RECV:$FTMD_NOTIFY_SOCK,unlink-early" "OPEN:$FTMD_NOTIFY,creat,append" 3>&- &
+	echo $! > "$FTMD_DIR/socat.pid"
+	for i in $(seq 50); do [ -S "$FTMD_NOTIFY_SOCK" ] && break; sleep 0.1; done
+}
+
+ftmd_write_conf() {
+	cat > "$FTMD_CONF"
+}
+
+ftmd_pid() {
+	cat "$FTMD_PIDFILE"
+}
+
+# Start the daemon; the log mark is set, so ftmd_log_* see this run only.
+ftmd_start() {
+	rm -f "$FTMD_PIDFILE" "$FTMD_STATUS"
+	: > "$FTMD_NOTIFY"
+	ftmd_log_mark
+	(
+		NOTIFY_SOCKET=$FTMD_NOTIFY_SOCK "$FTMD" --foreground --verbose \
+			--config "$FTMD_CONF" "$@" >> "$FTMD_LOG" 2>&1 &
+		echo $! > "$FTMD_PIDFILE"
+		wait $!
+		echo $? > "$FTMD_STATUS"
+	) 3>&- &
+	local i
+	for i in $(seq 50); do [ -s "$FTMD_PIDFILE" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+ftmd_stop_quietly() {
+	[ -s "$FTMD_PIDFILE" ] && kill -TERM "$(ftmd_pid)" 2> /dev/null
+	[ -s "$FTMD_DIR/socat.pid" ] && kill "$(cat "$FTMD_DIR/socat.pid")" 2> /dev/null
+	return 0
+}
+
+# Poll CONDITION (a command) every 0.1 s for up to SECS (default 30).
+ftmd_until() {
+	local secs=$1 i
+	shift
+	for i in $(seq $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "timed out after ${secs}s waiting for: $*" >&2
+	echo "--- flushtmd log:" >&2
+	ftmd_log_new >&2
+	return 1
+}
+
+ftmd_ready() { grep -q '^READY=1' "$FTMD_NOTIFY"; }
+ftmd_wait_ready() { ftmd_until 30 ftmd_ready; }
+
+ftmd_range_live() { [ "$(cat "$CFS/ranges/$1/enabled" 2> /dev/null)" = 1 ]; }
+ftmd_range_absent() { [ ! -d "$CFS/ranges/$1" ]; }
+ftmd_wait_range() { ftmd_until "${2:-30}" ftmd_range_live "$1"; }
+ftmd_wait_gone() { ftmd_until "${2:-30}" ftmd_range_absent "$1"; }
+
+# NAME START SIZE: live, ours, with that content.
+ftmd_assert_range() {
+	local r=$CFS/ranges/$1
+	[ -d "$r" ] || { echo "no range $1" >&2; return 1; }
+	[ "$(cat "$r/enabled")" = 1 ] || { echo "$1 not enabled" >&2; return 1; }
+	[ "$(cat "$r/owner")" = flushtmd ] || { echo "$1 owner $(cat "$r/owner")" >&2; return 1; }
+	[ $(($(cat "$r/start"))) -eq $(($2)) ] || { echo "$1 start $(cat "$r/start") != $2" >&2; return 1; }
+	[ "$(cat "$r/size")" -eq $(($3)) ] || { echo "$1 size $(cat "$r/size") != $3" >&2; return 1; }
+}
+
+# "name start size enabled", one line per range of ours, sorted.
+ftmd_our_ranges() {
+	local r
+	for r in "$CFS"/ranges/*/; do
+		[ -d "$r" ] || continue
+		[ "$(cat "$r/owner")" = flushtmd ] || continue
+		echo "$(basename "$r") $(cat "$r/start") $(cat "$r/size") $(cat "$r/enabled")"
+	done | sort
+}
+
+# No temporary names left, no two ranges of one source with the same content.
+ftmd_assert_unique() {
+	local ours
+	ours=$(ftmd_our_ranges)
+	if grep -q '^[^ ]*:' <<< "$ours"; then
+		echo "temporary names left: $ours" >&2
+		return 1
+	fi
+	local dups
+	dups=$(awk '{ split($1, p, "-"); print p[2], $2, $3 }' <<< "$ours" | sort | uniq -d)
+	[ -z "$dups" ] || { echo "duplicates: $dups" >&2; return 1; }
+}
+
+ftmd_ns_start() {
+	cat "/sys/bus/nd/devices/$1/resource"
+}
+
+ftmd_log_mark() {
+	FTMD_LOG_LINES=$(cat "$FTMD_LOG" 2> /dev/null | wc -l)
+}
+ftmd_log_new() {
+	tail -n +$((${FTMD_LOG_LINES:-0} + 1)) "$FTMD_LOG" 2> /dev/null
+}
+ftmd_log_has() { ftmd_log_new | grep -qF -- "$1"; }
+ftmd_wait_log() { ftmd_until "${2:-30}" ftmd_log_has "$1"; }
+
+# utime + stime of PID, in clock ticks.
+ftmd_cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+ftmd_exited() { ! kill -0 "$1" 2> /dev/null && [ -s "$FTMD_STATUS" ]; }
+ftmd_wait_exit() { ftmd_until 10 ftmd_exited "$1"; }
