@@ -105,3 +105,28 @@ ftm_arm_all() {
 	done
 	return 0
 }
+
+# Cheaper than ftm_dmesg_mark on a slow guest: empty the kernel log ring
+# buffer; ftm_dmesg_new then prints everything logged since.
+ftm_dmesg_clear() {
+	dmesg -C
+	FTM_DMESG_LINES=0
+}
+
+# Back to a freshly loaded state without reloading: no ranges, no
+# enrolments, method auto, hooks at their load defaults.
+ftm_reset() {
+	local r h p
+	for r in "$CFS"/ranges/*/; do
+		[ -d "$r" ] && rmdir "$r"
+	done
+	for p in $(cat "$CFS/hooks/exit/pids"); do
+		echo "-$p" > "$CFS/hooks/exit/pids"
+	done
+	echo auto > "$CFS/method"
+	for h in panic die nmi reboot kexec cpu_offline exit; do
+		echo 0 > "$CFS/hooks/$h/enabled"
+	done
+	echo 1 > "$CFS/hooks/manual/enabled"
+	echo 1 > "$CFS/hooks/aperture/enabled"
+}

@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# flushtm.ko: every class of bad input is refused with its errno, changes
+# nothing (read back), and logs exactly one `flushtm:` line saying why.
+# vm: --smp 2 --timeout 1500
+
+load helpers
+
+setup_file() {
+	ftm_load
+}
+
+teardown_file() {
+	ftm_unload
+}
+
+setup() {
+	ftm_dmesg_clear
+}
+
+teardown() {
+	ftm_reset
+}
+
+# refused ERRNO FILE FORMAT [REASON-REGEX]
+refused() {
+	local want=$1 file=$2 value=$3 why=${4:-} before after lines
+	[ -r "$file" ] && before=$(<"$file")
+	dmesg -C
+	if out=$(ftm_write "$file" "$value"); then
+		echo "write of '$value' to $file was accepted" >&2
+		return 1
+	fi
+	if [ "$out" != "$want" ]; then
+		echo "write of '$value' to $file: got $out, want $want" >&2
+		return 1
+	fi
+	[ -r "$file" ] && after=$(<"$file")
+	if [ "$before" != "$after" ]; then
+		echo "$file changed from '$before' to '$after'" >&2
+		return 1
+	fi
+	lines=$(dmesg | grep 'flushtm: ' || true)
+	if [ "$(grep -c . <<<"$lines")" != 1 ]; then
+		echo "want one flushtm line for '$value' to $file, got: '$lines'" >&2
+		return 1
+	fi
+	if [ -n "$why" ] && ! grep -qE "$why" <<<"$lines"; then
+		echo "log line '$lines' does not match '$why'" >&2
+		return 1
+	fi
+}
+
+LONG=$(printf '1%.0s' $(seq 4000))
+
+@test "start and size: garbage, empty, signs, spaces, NUL, suffix junk, 4000 chars" {
+	mkdir $CFS/ranges/r
+	echo 0x20000000 > $CFS/ranges/r/start
+	echo 4096 > $CFS/ranges/r/size
+	for v in zz '\n' -1 +1 ' 1' '1 ' '1\0002' 0x 0x1g 1K 12abc '0x20000000\n\n' "$LONG"; do
+		refused EINVAL $CFS/ranges/r/start "$v" 'range r: start'
+	done
+	for v in zz '\n' -4096 +4096 K 1k 1T 1KB '4\0000' "$LONG"; do
+		refused EINVAL $CFS/ranges/r/size "$v" 'range r: size'
+	done
+	[ "$(cat $CFS/ranges/r/start)" = 0x20000000 ]
+	[ "$(cat $CFS/ranges/r/size)" = 4096 ]
+	ftm_assert_no_kernel_complaints
+}
+
+@test "start and size: numbers beyond 64 bits are ERANGE" {
+	mkdir $CFS/ranges/r
+	refused ERANGE $CFS/ranges/r/start 0x10000000000000000 'too large'
+	refused ERANGE $CFS/ranges/r/start 18446744073709551616 'too large'
+	refused ERANGE $CFS/ranges/r/size 99999999999999999999 'too large'
+	refused ERANGE $CFS/ranges/r/size 17179869184G 'too large'
+	[ "$(cat $CFS/ranges/r/start)" = 0x0 ]
+	[ "$(cat $CFS/ranges/r/size)" = 0 ]
+}
+
+@test "enable: size 0 is refused" {
+	mkdir $CFS/ranges/r
+	echo $PMEM_START > $CFS/ranges/r/start
+	refused EINVAL $CFS/ranges/r/enabled 1 'range r: size is 0'
+	[ "$(cat $CFS/ranges/r/enabled)" = 0 ]
+}
+
+@test "enable: unaligned start or size is refused" {
+	mkdir $CFS/ranges/r
+	echo 0x20000800 > $CFS/ranges/r/start
+	echo 8K > $CFS/ranges/r/size
+	refused EINVAL $CFS/ranges/r/enabled 1 'not page aligned'
+	echo 0x20000000 > $CFS/ranges/r/start
+	echo 6000 > $CFS/ranges/r/size
+	refused EINVAL $CFS/ranges/r/enabled 1 'not page aligned'
+	[ "$(cat $CFS/ranges/r/enabled)" = 0 ]
+}
+
+@test "enable: wrap-around is refused" {
+	mkdir $CFS/ranges/r
+	echo 0xfffffffffffff000 > $CFS/ranges/r/start
+	echo 8K > $CFS/ranges/r/size
+	refused EINVAL $CFS/ranges/r/enabled 1 'wraps around'
+	echo 0x1000 > $CFS/ranges/r/start
+	echo 0xfffffffffffff000 > $CFS/ranges/r/size
+	refused EINVAL $CFS/ranges/r/enabled 1 'wraps around'
+}
+
+@test "enable: MMIO (IOAPIC, PCI) is refused" {
+	mkdir $CFS/ranges/r
+	echo 0xfec00000 > $CFS/ranges/r/start
+	echo 4K > $CFS/ranges/r/size
+	refused EINVAL $CFS/ranges/r/enabled 1 'not RAM or persistent memory'
+	# the first PCI bus window in the resource tree
+	pci=$(sed -n 's/^\([0-9a-f]*\)-[0-9a-f]* : PCI Bus.*/\1/p' /proc/iomem | tail -n1)
+	[ -n "$pci" ]
+	echo 0x$pci > $CFS/ranges/r/start
+	refused EINVAL $CFS/ranges/r/enabled 1 'not RAM or persistent memory'
+	[ "$(cat $CFS/ranges/r/enabled)" = 0 ]
+}
+
+# A page-aligned hole: a gap between two top-level /proc/iomem entries.
+iomem_hole() {
+	local prev_end=-1 s e
+	while IFS=- read -r s e; do
+		s=$((16#$s)); e=$((16#${e%% *}))
+		hs=$(( (prev_end + 1 + 4095) / 4096 * 4096 ))
+		if [ $prev_end -ge 0 ] && [ $((hs + 4096)) -le $s ]; then
+			printf '0x%x\n' $hs
+			return 0
+		fi
+		[ $e -gt $prev_end ] && prev_end=$e
+	done < <(grep -v '^ ' /proc/iomem)
+	return 1
+}
+
+@test "enable: a hole, and RAM running into a hole or into pmem, are refused" {
+	mkdir $CFS/ranges/r
+	hole=$(iomem_hole)
+	echo $hole > $CFS/ranges/r/start
+	echo 4K > $CFS/ranges/r/size
+	refused EINVAL $CFS/ranges/r/enabled 1 'not RAM or persistent memory'
+	# far above any resource
+	echo 0x4000000000000 > $CFS/ranges/r/start
+	refused EINVAL $CFS/ranges/r/enabled 1 'not RAM or persistent memory'
+	# the last page of RAM below the pmem plus the first page of pmem
+	echo $((PMEM_START - 4096)) > $CFS/ranges/r/start
+	echo 8K > $CFS/ranges/r/size
+	refused EINVAL $CFS/ranges/r/enabled 1 'not RAM or persistent memory'
+	# RAM followed by the hole: the last System RAM page below 4G plus one
+	last=$(sed -n 's/^\([0-9a-f]*\)-\([0-9a-f]*\) : System RAM$/\2/p' /proc/iomem | head -n2 | tail -n1)
+	echo $(( (16#$last + 1) - 4096 )) > $CFS/ranges/r/start
+	refused EINVAL $CFS/ranges/r/enabled 1 'not RAM or persistent memory'
+	[ "$(cat $CFS/ranges/r/enabled)" = 0 ]
+	[ "$(ls $CFS/ranges)" = r ]
+}
+
+@test "enable: RAM and persistent memory are accepted" {
+	ftm_range_make pm $PMEM_START $PMEM_SIZE
+	ftm_range_make ram 0x1000000 16M
+	[ "$(cat $CFS/ranges/pm/enabled)" = 1 ]
+	[ "$(cat $CFS/ranges/ram/enabled)" = 1 ]
+	ftm_assert_no_kernel_complaints
+}
+
+@test "start and size are EBUSY while enabled, and unchanged" {
+	ftm_range_make pm $PMEM_START $PMEM_SIZE
+	refused EBUSY $CFS/ranges/pm/start 0x21000000 'start cannot change while enabled'
+	refused EBUSY $CFS/ranges/pm/size 4K 'size cannot change while enabled'
+	[ "$(cat $CFS/ranges/pm/start)" = 0x20000000 ]
+	[ "$(cat $CFS/ranges/pm/size)" = $PMEM_SIZE ]
+	echo 0 > $CFS/ranges/pm/enabled
+	ftm_write $CFS/ranges/pm/size 4K
+	[ "$(cat $CFS/ranges/pm/size)" = 4096 ]
+}
+
+@test "enabled attributes take only 0 or 1" {
+	mkdir $CFS/ranges/r
+	for v in 2 yes on y '\n' -1 ' 1' '1 ' 01 '1\0'; do
+		refused EINVAL $CFS/ranges/r/enabled "$v" 'enabled must be 0 or 1'
+		refused EINVAL $CFS/hooks/panic/enabled "$v" 'hook panic: enabled must be 0 or 1'
+	done
+	[ "$(cat $CFS/hooks/panic/enabled)" = 0 ]
+}
+
+@test "method and cache_threshold refuse junk" {
+	for v in fast '\n' LINES 'lines\0' ' auto' 'auto auto' "$LONG"; do
+		refused EINVAL $CFS/method "$v" 'method: not auto, lines or cache'
+	done
+	for v in -1 +5 abc '\n' 1T 1k "$LONG"; do
+		refused EINVAL $CFS/cache_threshold "$v" 'cache_threshold'
+	done
+	refused ERANGE $CFS/cache_threshold 99999999999999999999 'too large'
+	refused ERANGE $CFS/cache_threshold 99999999999G 'too large'
+	[ "$(cat $CFS/method)" = auto ]
+}
+
+@test "flush refuses empty, unknown and disabled ranges" {
+	mkdir $CFS/ranges/off
+	refused EINVAL $CFS/flush '\n' 'flush: expected all or a range name'
+	refused ENOENT $CFS/flush nosuch 'flush: no range nosuch'
+	refused EINVAL $CFS/flush off 'range off is not enabled'
+	[ "$(cat $CFS/hooks/manual/fired)" = 0 ]
+	echo 0 > $CFS/hooks/manual/enabled
+	refused EPERM $CFS/flush all 'hook manual is disabled'
+	[ "$(cat $CFS/hooks/manual/fired)" = 0 ]
+}
+
+@test "owner refuses empty, too long, control characters and NUL" {
+	mkdir $CFS/ranges/r
+	echo admin > $CFS/ranges/r/owner
+	o65=$(printf 'x%.0s' $(seq 65))
+	for v in '\n' "$o65" 'a\001b' 'a\0b' 'tab\there' 'caf\303\251'; do
+		refused EINVAL $CFS/ranges/r/owner "$v" 'owner must be'
+	done
+	[ "$(cat $CFS/ranges/r/owner)" = admin ]
+}
+
+@test "exit pids: junk, zero, huge, absent, kernel threads, twice, not enrolled" {
+	for v in abc '\n' 0 -0 +5 99999999 '1 2' "$LONG"; do
+		refused EINVAL $CFS/hooks/exit/pids "$v" 'pids takes PID or -PID'
+	done
+	refused ESRCH $CFS/hooks/exit/pids 4194303 'no process 4194303'
+	refused ESRCH $CFS/hooks/exit/pids -4194303 'not enrolled'
+	refused EINVAL $CFS/hooks/exit/pids 2 'has no address space'
+	sleep 60 &
+	pid=$!
+	ftm_write $CFS/hooks/exit/pids $pid
+	refused EEXIST $CFS/hooks/exit/pids $pid 'already enrolled'
+	ftm_write $CFS/hooks/exit/pids -$pid
+	[ -z "$(cat $CFS/hooks/exit/pids)" ]
+	kill $pid
+}
+
+@test "hostile range names are kept, logged escaped, and removable" {
+	names=("$(printf 'nl\nname')" "$(printf 'esc\033[31mred')" "$(printf 'n%.0s' $(seq 200))" '.dot' 'sp ace' '%s%n%p')
+	for n in "${names[@]}"; do
+		mkdir "$CFS/ranges/$n"
+		dmesg -C
+		run ftm_write "$CFS/ranges/$n/enabled" 1
+		[ "$output" = EINVAL ]
+		line=$(dmesg | grep 'flushtm: ')
+		[ "$(grep -c . <<<"$line")" = 1 ]
+		! grep -q $'\033' <<<"$line"
+		rmdir "$CFS/ranges/$n"
+	done
+	[ -z "$(ls $CFS/ranges)" ]
+	ftm_assert_no_kernel_complaints
+}
+
+@test "a burst of bad writes does not flood the log" {
+	mkdir $CFS/ranges/r
+	for i in $(seq 400); do
+		echo junk > $CFS/ranges/r/start 2>/dev/null || true
+	done
+	n=$(ftm_dmesg_new | grep -c 'flushtm: range r: start' || true)
+	[ "$n" -ge 1 ]
+	[ "$n" -lt 400 ]
+	ftm_assert_no_kernel_complaints
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env bats
+# flushtm.ko: the merged set, the manual and aperture flushes, their
+# counters and their log lines.
+# vm: --smp 2 --timeout 1200
+
+load helpers
+
+setup_file() {
+	ftm_load
+}
+
+teardown_file() {
+	ftm_unload
+}
+
+setup() {
+	ftm_load
+	ftm_dmesg_clear
+	echo lines > $CFS/method
+}
+
+teardown() {
+	ftm_reset
+}
+
+M=$((1 << 20))
+LINE_RE='^flushtm: flush hook=[a-z_]+ ranges=[0-9]+ bytes=[0-9]+ method=(lines|cache) ns=[0-9]+ cpu=[0-9]+$'
+
+# flush_all: one manual flush; prints its log line.
+flush_all() {
+	dmesg -C
+	echo all > $CFS/flush
+	dmesg | grep -o 'flushtm: flush hook=manual .*'
+}
+
+@test "a manual flush logs one KERN_INFO line in the documented format" {
+	ftm_range_make p $PMEM_START $PMEM_SIZE
+	dmesg -C
+	echo all > $CFS/flush
+	[ "$(dmesg | grep -c 'flushtm: flush ')" = 1 ]
+	line=$(dmesg | grep -o 'flushtm: flush .*')
+	[[ $line =~ $LINE_RE ]]
+	dmesg -r | grep -q '^<6>flushtm: flush hook=manual '
+	[ "$(ftm_field ranges "$line")" = 1 ]
+	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
+	[ "$(ftm_field method "$line")" = lines ]
+	[ "$(ftm_field ns "$line")" -gt 0 ]
+}
+
+@test "manual counters: fired, flushed_bytes, last_ns, max_ns, range flushed_bytes" {
+	ftm_range_make p $PMEM_START $PMEM_SIZE
+	for i in 1 2 3; do
+		line=$(flush_all)
+		[ "$(cat $CFS/hooks/manual/fired)" = $i ]
+		[ "$(cat $CFS/hooks/manual/flushed_bytes)" = $((i * PMEM_SIZE)) ]
+		[ "$(cat $CFS/hooks/manual/last_ns)" = "$(ftm_field ns "$line")" ]
+		[ "$(cat $CFS/hooks/manual/max_ns)" -ge "$(cat $CFS/hooks/manual/last_ns)" ]
+		[ "$(cat $CFS/ranges/p/flushed_bytes)" = $((i * PMEM_SIZE)) ]
+	done
+	# counters of the other hooks did not move
+	for h in panic die nmi reboot kexec cpu_offline exit aperture; do
+		[ "$(cat $CFS/hooks/$h/fired)" = 0 ]
+	done
+}
+
+@test "an empty set still counts and logs a manual flush" {
+	line=$(flush_all)
+	[ "$(ftm_field ranges "$line")" = 0 ]
+	[ "$(ftm_field bytes "$line")" = 0 ]
+	[ "$(cat $CFS/hooks/manual/fired)" = 1 ]
+	# a disabled range is not in the set
+	mkdir $CFS/ranges/off
+	echo $PMEM_START > $CFS/ranges/off/start
+	echo 4K > $CFS/ranges/off/size
+	line=$(flush_all)
+	[ "$(ftm_field bytes "$line")" = 0 ]
+}
+
+@test "merging: overlapping ranges flush their union once, as one span" {
+	ftm_range_make a 0x20000000 32M
+	ftm_range_make b 0x21000000 32M
+	line=$(flush_all)
+	[ "$(ftm_field ranges "$line")" = 1 ]
+	[ "$(ftm_field bytes "$line")" = $((48 * M)) ]
+	# each range counts its own size as flushed
+	[ "$(cat $CFS/ranges/a/flushed_bytes)" = $((32 * M)) ]
+	[ "$(cat $CFS/ranges/b/flushed_bytes)" = $((32 * M)) ]
+}
+
+@test "merging: touching ranges are one span; a contained or duplicate range adds nothing" {
+	ftm_range_make a 0x20000000 16M
+	ftm_range_make b 0x21000000 16M
+	line=$(flush_all)
+	[ "$(ftm_field ranges "$line")" = 1 ]
+	[ "$(ftm_field bytes "$line")" = $((32 * M)) ]
+	ftm_range_make c 0x20400000 4M
+	ftm_range_make d 0x20000000 16M
+	line=$(flush_all)
+	[ "$(ftm_field ranges "$line")" = 1 ]
+	[ "$(ftm_field bytes "$line")" = $((32 * M)) ]
+}
+
+@test "merging: disjoint ranges, in RAM and in pmem, are separate spans" {
+	ftm_range_make a 0x22000000 4M
+	ftm_range_make b 0x20000000 4M
+	line=$(flush_all)
+	[ "$(ftm_field ranges "$line")" = 2 ]
+	[ "$(ftm_field bytes "$line")" = $((8 * M)) ]
+	ftm_range_make ram 0x1000000 16M
+	line=$(flush_all)
+	[ "$(ftm_field ranges "$line")" = 3 ]
+	[ "$(ftm_field bytes "$line")" = $((24 * M)) ]
+	# withdrawing one re-merges the rest
+	echo 0 > $CFS/ranges/b/enabled
+	line=$(flush_all)
+	[ "$(ftm_field ranges "$line")" = 2 ]
+	[ "$(ftm_field bytes "$line")" = $((20 * M)) ]
+}
+
+@test "flush NAME flushes only that range" {
+	ftm_range_make a 0x20000000 4M
+	ftm_range_make b 0x22000000 8M
+	dmesg -C
+	echo b > $CFS/flush
+	line=$(dmesg | grep -o 'flushtm: flush hook=manual .*')
+	[ "$(ftm_field ranges "$line")" = 1 ]
+	[ "$(ftm_field bytes "$line")" = $((8 * M)) ]
+	[ "$(cat $CFS/ranges/b/flushed_bytes)" = $((8 * M)) ]
+	[ "$(cat $CFS/ranges/a/flushed_bytes)" = 0 ]
+	[ "$(cat $CFS/hooks/manual/flushed_bytes)" = $((8 * M)) ]
+}
+
+@test "method: cache, lines, and auto by cache_threshold" {
+	ftm_range_make p $PMEM_START $PMEM_SIZE
+	echo cache > $CFS/method
+	[ "$(ftm_field method "$(flush_all)")" = cache ]
+	echo lines > $CFS/method
+	[ "$(ftm_field method "$(flush_all)")" = lines ]
+	echo auto > $CFS/method
+	echo $PMEM_SIZE > $CFS/cache_threshold
+	[ "$(ftm_field method "$(flush_all)")" = lines ]
+	echo $((PMEM_SIZE - 4096)) > $CFS/cache_threshold
+	line=$(flush_all)
+	[ "$(ftm_field method "$line")" = cache ]
+	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
+	ftm_assert_no_kernel_complaints
+}
+
+@test "aperture: disabling an enabled range flushes it first" {
+	ftm_range_make p $PMEM_START $PMEM_SIZE
+	ftm_range_make q 0x1000000 16M
+	dmesg -C
+	echo 0 > $CFS/ranges/p/enabled
+	[ "$(dmesg | grep -c 'flushtm: flush ')" = 1 ]
+	line=$(dmesg | grep -o 'flushtm: flush hook=aperture .*')
+	[[ $line =~ $LINE_RE ]]
+	[ "$(ftm_field ranges "$line")" = 1 ]
+	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
+	[ "$(cat $CFS/hooks/aperture/fired)" = 1 ]
+	[ "$(cat $CFS/hooks/aperture/flushed_bytes)" = $PMEM_SIZE ]
+	[ "$(cat $CFS/ranges/p/flushed_bytes)" = $PMEM_SIZE ]
+	# disabling again, or a disabled range, flushes nothing
+	echo 0 > $CFS/ranges/p/enabled
+	[ "$(cat $CFS/hooks/aperture/fired)" = 1 ]
+}
+
+@test "aperture: rmdir of an enabled range flushes it; of a disabled one does not" {
+	ftm_range_make p $PMEM_START $PMEM_SIZE
+	dmesg -C
+	rmdir $CFS/ranges/p
+	line=$(dmesg | grep -o 'flushtm: flush hook=aperture .*')
+	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
+	[ "$(cat $CFS/hooks/aperture/fired)" = 1 ]
+	mkdir $CFS/ranges/off
+	rmdir $CFS/ranges/off
+	[ "$(cat $CFS/hooks/aperture/fired)" = 1 ]
+	# the withdrawn range is gone from the set
+	line=$(flush_all)
+	[ "$(ftm_field bytes "$line")" = 0 ]
+}
+
+@test "aperture: an overlapped range withdrawn flushes its own bytes, the rest stays" {
+	ftm_range_make a 0x20000000 32M
+	ftm_range_make b 0x21000000 32M
+	dmesg -C
+	echo 0 > $CFS/ranges/a/enabled
+	line=$(dmesg | grep -o 'flushtm: flush hook=aperture .*')
+	[ "$(ftm_field bytes "$line")" = $((32 * M)) ]
+	line=$(flush_all)
+	[ "$(ftm_field bytes "$line")" = $((32 * M)) ]
+}
+
+@test "aperture hook disarmed: a withdrawn range is not flushed" {
+	ftm_range_make p $PMEM_START $PMEM_SIZE
+	echo 0 > $CFS/hooks/aperture/enabled
+	dmesg -C
+	echo 0 > $CFS/ranges/p/enabled
+	[ "$(dmesg | grep -c 'flushtm: flush ' || true)" = 0 ]
+	[ "$(cat $CFS/hooks/aperture/fired)" = 0 ]
+}
+
+@test "a large set is flushed whole (split over CPUs)" {
+	ftm_range_make big 0x2000000 256M
+	echo lines > $CFS/method
+	line=$(flush_all)
+	[ "$(ftm_field bytes "$line")" = $((256 * M)) ]
+	[ "$(ftm_field method "$line")" = lines ]
+	ftm_assert_no_kernel_complaints
+}
+
+@test "flushes race with enable/disable without complaint" {
+	ftm_range_make a 0x20000000 16M
+	mkdir $CFS/ranges/b
+	echo 0x21000000 > $CFS/ranges/b/start
+	echo 16M > $CFS/ranges/b/size
+	( for i in $(seq 40); do echo all > $CFS/flush; done ) &
+	flusher=$!
+	for i in $(seq 20); do
+		echo 1 > $CFS/ranges/b/enabled
+		echo 0 > $CFS/ranges/b/enabled
+	done
+	wait $flusher
+	[ "$(cat $CFS/hooks/manual/fired)" = 40 ]
+	[ "$(cat $CFS/hooks/aperture/fired)" = 20 ]
+	ftm_assert_no_kernel_complaints
+}
