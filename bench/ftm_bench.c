@@ -8,7 +8,10 @@
  * preceded by putting the lines in the wanted state and only the flush is
  * timed; a round gives one ratio other/engine per contender, and the median
  * ratio is reported with its quartiles.  The machine may be shared and noisy:
- * ratios of neighbouring runs are far steadier than absolute times.
+ * ratios of neighbouring runs are far steadier than absolute times, and a
+ * flush during which a measuring thread waited for its CPU (schedstat
+ * run_delay) is measured again; rows say how often, and how many disturbed
+ * flushes were kept when the retries ran out.
  *
  * States: dirty (every line written before each flush), clean (cached, but
  * written back already: clwb then read), cold (evicted with clflushopt).
@@ -18,6 +21,7 @@
  * benchmark ran.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libpmem.h>
 #include <pthread.h>
@@ -42,6 +46,16 @@
 #define SET_STRIDE	(8 * KIB)	/* ranges apart, so the set cannot merge */
 #define MAX_ROUNDS	64
 #define MAX_CONTENDERS	3
+#define MAX_CPUS	256
+/*
+ * A flush during which a measuring thread waited this long for its CPU (or
+ * 1% of the flush, if more) is measured again, up to MAX_REDO times and
+ * only during the first REDO_BUDGET_NS of the run, so that a saturated
+ * machine cannot stretch the run beyond a few minutes.
+ */
+#define DISTURBED_NS	20000.0
+#define MAX_REDO	2
+#define REDO_BUDGET_NS	90e9
 
 enum line_state { DIRTY, CLEAN, COLD };
 static const char *const state_name[] = { "dirty", "clean", "cold" };
@@ -58,6 +72,7 @@ struct pool {
 	pthread_cond_t go, done;
 	unsigned long gen;
 	unsigned int pending;
+	unsigned int started;
 	unsigned int nworkers;	/* besides the calling thread */
 	bool quit;
 	const struct set *set;
@@ -69,6 +84,18 @@ struct worker {
 	struct pool *pool;
 	unsigned int part;
 	int cpu;
+	pid_t tid;
+};
+
+/*
+ * The measuring threads' schedstat files: their run_delay (time spent
+ * runnable but not running) tells a flush that was cut by another task on
+ * the same CPU, the machine being shared.
+ */
+struct probe {
+	int fd[MAX_CPUS];
+	unsigned int n;
+	double redo_until;	/* now_ns() after which nothing is measured again */
 };
 
 struct contender {
@@ -81,6 +108,8 @@ struct result {
 	double ms[MAX_CONTENDERS];		/* median flush time */
 	double ratio[MAX_CONTENDERS];		/* median of time[k] / time[0] per round */
 	double q1[MAX_CONTENDERS], q3[MAX_CONTENDERS];
+	unsigned int redone;			/* flushes measured again */
+	unsigned int disturbed;			/* kept although disturbed */
 };
 
 /* ---- line states ------------------------------------------------------ */
@@ -197,6 +226,9 @@ static void *worker_main(void *arg)
 	unsigned long seen = 0;
 
 	pthread_mutex_lock(&pool->mu);
+	wk->tid = gettid();
+	pool->started++;
+	pthread_cond_signal(&pool->done);
 	for (;;) {
 		while (pool->gen == seen && !pool->quit)
 			pthread_cond_wait(&pool->go, &pool->mu);
@@ -263,6 +295,10 @@ static int pool_start(struct pool *pool, const int *cpus, unsigned int ncpus)
 			return err;
 		pool->nworkers++;
 	}
+	pthread_mutex_lock(&pool->mu);
+	while (pool->started < pool->nworkers)
+		pthread_cond_wait(&pool->done, &pool->mu);
+	pthread_mutex_unlock(&pool->mu);
 	return 0;
 }
 
@@ -281,6 +317,41 @@ static void pool_stop(struct pool *pool)
 }
 
 /* ---- measurement ------------------------------------------------------ */
+
+static int probe_add(struct probe *pr, pid_t tid)
+{
+	char path[64];
+	int fd;
+
+	if (pr->n == MAX_CPUS)
+		return -ENOSPC;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	pr->fd[pr->n++] = fd;
+	return 0;
+}
+
+/* Summed run_delay of the measuring threads, ns; 0 without schedstats. */
+static double probe_delay(const struct probe *pr)
+{
+	double sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < pr->n; i++) {
+		char buf[96];
+		ssize_t len = pread(pr->fd[i], buf, sizeof(buf) - 1, 0);
+		unsigned long long run, delay;
+
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		if (sscanf(buf, "%llu %llu", &run, &delay) == 2)
+			sum += delay;
+	}
+	return sum;
+}
 
 static double now_ns(void)
 {
@@ -310,15 +381,46 @@ static double quantile(double *v, unsigned int n, double q)
 }
 
 /*
+ * One flush after prepare(), timed; measured again (up to MAX_REDO times)
+ * when a measuring thread had to wait for its CPU meanwhile.
+ */
+static double measure(const struct contender *c, const struct set *s, enum line_state state,
+		      const struct probe *pr, struct result *res)
+{
+	unsigned int attempt;
+	double t = 0;
+
+	for (attempt = 0; attempt <= MAX_REDO; attempt++) {
+		double d0, t0, waited;
+
+		prepare(s, state);
+		d0 = probe_delay(pr);
+		t0 = now_ns();
+		c->flush(c, s);
+		t = now_ns() - t0;
+		waited = probe_delay(pr) - d0;
+		if (waited <= DISTURBED_NS || waited <= t / 100)
+			return t;
+		if (attempt == MAX_REDO || now_ns() > pr->redo_until)
+			break;
+		res->redone++;
+	}
+	res->disturbed++;
+	return t;
+}
+
+/*
  * Rounds of every contender in turn, the order rotating each round, each
  * flush timed alone after prepare().  Contender 0 is the reference.
  */
 static void compare(const struct contender *c, unsigned int nc, const struct set *s,
-		    enum line_state state, unsigned int rounds, struct result *res)
+		    enum line_state state, unsigned int rounds, const struct probe *pr,
+		    struct result *res)
 {
 	double t[MAX_CONTENDERS][MAX_ROUNDS], r[MAX_ROUNDS];
 	unsigned int i, j, k;
 
+	res->redone = res->disturbed = 0;
 	/* One unmeasured round: page tables, branch predictors, the pool awake. */
 	for (k = 0; k < nc; k++) {
 		prepare(s, state);
@@ -326,13 +428,8 @@ static void compare(const struct contender *c, unsigned int nc, const struct set
 	}
 	for (i = 0; i < rounds; i++) {
 		for (j = 0; j < nc; j++) {
-			double t0;
-
 			k = (i + j) % nc;
-			prepare(s, state);
-			t0 = now_ns();
-			c[k].flush(&c[k], s);
-			t[k][i] = now_ns() - t0;
+			t[k][i] = measure(&c[k], s, state, pr, res);
 		}
 	}
 	for (k = 0; k < nc; k++) {
@@ -379,12 +476,22 @@ static const char *size_name(u64 bytes, char *buf, size_t len)
 	return buf;
 }
 
+/* How many flushes were cut by another task: measured again, or kept. */
+static const char *noise_note(const struct result *res, char *buf, size_t len)
+{
+	if (!res->redone && !res->disturbed)
+		return "";
+	snprintf(buf, len, "  (redone %u, kept disturbed %u)", res->redone, res->disturbed);
+	return buf;
+}
+
 static double gbps(u64 bytes, double ms)
 {
 	return bytes / (ms * 1e6);
 }
 
-static void bench_contiguous(char *buf, struct goal *vs_pmem, struct goal *vs_loop)
+static void bench_contiguous(char *buf, const struct probe *pr, struct goal *vs_pmem,
+			     struct goal *vs_loop)
 {
 	static const struct { u64 bytes; unsigned int rounds; } sizes[] = {
 		{ 16 * MIB, 41 }, { 256 * MIB, 21 }, { GIB, 11 },
@@ -406,14 +513,15 @@ static void bench_contiguous(char *buf, struct goal *vs_pmem, struct goal *vs_lo
 		size_name(sizes[i].bytes, sz, sizeof(sz));
 		for (st = DIRTY; st <= COLD; st++) {
 			struct result res;
-			char label[48];
+			char label[48], note[48];
 
-			compare(c, 3, &s, st, sizes[i].rounds, &res);
+			compare(c, 3, &s, st, sizes[i].rounds, pr, &res);
 			snprintf(label, sizeof(label), "%s %s", sz, state_name[st]);
-			printf("%-14s %6.2f ms %6.1f | %6.2f ms %.3f [%.3f..%.3f]  | %6.2f ms %.3f [%.3f..%.3f]\n",
+			printf("%-14s %6.2f ms %6.1f | %6.2f ms %.3f [%.3f..%.3f]  | %6.2f ms %.3f [%.3f..%.3f]%s\n",
 			       label, res.ms[0], gbps(s.bytes, res.ms[0]),
 			       res.ms[1], res.ratio[1], res.q1[1], res.q3[1],
-			       res.ms[2], res.ratio[2], res.q1[2], res.q3[2]);
+			       res.ms[2], res.ratio[2], res.q1[2], res.q3[2],
+			       noise_note(&res, note, sizeof(note)));
 			fflush(stdout);
 			goal_see(vs_pmem, res.ratio[1], label);
 			goal_see(vs_loop, res.ratio[2], label);
@@ -426,7 +534,7 @@ static void bench_contiguous(char *buf, struct goal *vs_pmem, struct goal *vs_lo
  * write-backs of dirty lines, and dirty lines are what a flush is for.
  * Clean and cold are shown for what they are.
  */
-static void bench_small_ranges(struct ftm_span *spans, struct goal *g)
+static void bench_small_ranges(struct ftm_span *spans, const struct probe *pr, struct goal *g)
 {
 	const struct contender c[] = {
 		{ .name = "engine", .flush = flush_engine },
@@ -440,12 +548,14 @@ static void bench_small_ranges(struct ftm_span *spans, struct goal *g)
 	       "persist", "per-range/engine", "clwb loop", "loop/engine");
 	for (st = DIRTY; st <= COLD; st++) {
 		struct result res;
+		char note[48];
 
-		compare(c, 3, &s, st, 31, &res);
-		printf("%-14s %6.2f ms %6.1f | %6.2f ms %.3f [%.3f..%.3f]  | %6.2f ms %.3f [%.3f..%.3f]\n",
+		compare(c, 3, &s, st, 31, pr, &res);
+		printf("%-14s %6.2f ms %6.1f | %6.2f ms %.3f [%.3f..%.3f]  | %6.2f ms %.3f [%.3f..%.3f]%s\n",
 		       state_name[st], res.ms[0], gbps(s.bytes, res.ms[0]),
 		       res.ms[1], res.ratio[1], res.q1[1], res.q3[1],
-		       res.ms[2], res.ratio[2], res.q1[2], res.q3[2]);
+		       res.ms[2], res.ratio[2], res.q1[2], res.q3[2],
+		       noise_note(&res, note, sizeof(note)));
 		fflush(stdout);
 		if (st == DIRTY)
 			goal_see(g, res.ratio[1], state_name[st]);
@@ -457,7 +567,8 @@ static void bench_small_ranges(struct ftm_span *spans, struct goal *g)
  * over smaller sets shows where splitting stops paying for the wake-ups
  * (FTM_SPLIT_MIN_BYTES).
  */
-static void bench_parallel(char *buf, struct pool *pool, unsigned int ncpus, struct goal *g)
+static void bench_parallel(char *buf, struct pool *pool, unsigned int ncpus,
+			   const struct probe *pr, struct goal *g)
 {
 	static const struct { u64 bytes; enum line_state state; unsigned int rounds; } cases[] = {
 		{ GIB, CLEAN, 11 }, { GIB, COLD, 11 },
@@ -477,15 +588,16 @@ static void bench_parallel(char *buf, struct pool *pool, unsigned int ncpus, str
 		struct ftm_span span = { .phys = 0, .virt = buf, .size = cases[i].bytes };
 		struct set s = { .spans = &span, .nr = 1, .bytes = cases[i].bytes };
 		struct result res;
-		char sz[24], label[48], part[24];
+		char sz[24], label[48], part[24], note[48];
 
-		compare(c, 2, &s, cases[i].state, cases[i].rounds, &res);
+		compare(c, 2, &s, cases[i].state, cases[i].rounds, pr, &res);
 		size_name(cases[i].bytes, sz, sizeof(sz));
 		snprintf(label, sizeof(label), "%s %s", sz, state_name[cases[i].state]);
-		printf("%-14s %6.3f ms %6.1f | %6.3f ms x%u %.3f [%.3f..%.3f] %s\n", label,
+		printf("%-14s %6.3f ms %6.1f | %6.3f ms x%u %.3f [%.3f..%.3f] %-4s%s\n", label,
 		       res.ms[1], gbps(s.bytes, res.ms[1]), res.ms[0], ncpus,
 		       res.ratio[1], res.q1[1], res.q3[1],
-		       size_name(cases[i].bytes / ncpus, part, sizeof(part)));
+		       size_name(cases[i].bytes / ncpus, part, sizeof(part)),
+		       noise_note(&res, note, sizeof(note)));
 		fflush(stdout);
 		if (cases[i].bytes == GIB)
 			goal_see(g, res.ratio[1], label);
@@ -547,9 +659,10 @@ int main(int argc, char **argv)
 	struct goal set = { .name = "set-10000x4K-dirty-vs-per-range-persist", .target = 2.0 };
 	struct goal par = { .name = "parallel", .target = 1.7 };
 	struct ftm_span *spans;
+	struct probe probe = { .n = 0 };
 	struct pool pool;
 	unsigned int ncpus, i;
-	int cpus[256], err;
+	int cpus[MAX_CPUS], err;
 	char *buf, pname[32];
 	const char *e = getenv("PMEM_NO_FLUSH");
 
@@ -576,6 +689,10 @@ int main(int argc, char **argv)
 	err = pin(pthread_self(), cpus[0]);
 	if (!err)
 		err = pool_start(&pool, cpus, ncpus);
+	if (!err)
+		err = probe_add(&probe, gettid());
+	for (i = 1; !err && i < ncpus; i++)
+		err = probe_add(&probe, pool.workers[i].tid);
 	if (err) {
 		fprintf(stderr, "ftm-bench: threads: %s\n", strerror(-err));
 		return 1;
@@ -597,9 +714,10 @@ int main(int argc, char **argv)
 	print_load("before");
 	printf("times are medians; ratios are medians of per-round other/engine [quartiles];\n"
 	       "> 1 means the engine (or the split walk) is faster\n");
-	bench_contiguous(buf, &vs_pmem, &vs_loop);
-	bench_small_ranges(spans, &set);
-	bench_parallel(buf, &pool, ncpus, &par);
+	probe.redo_until = now_ns() + REDO_BUDGET_NS;
+	bench_contiguous(buf, &probe, &vs_pmem, &vs_loop);
+	bench_small_ranges(spans, &probe, &set);
+	bench_parallel(buf, &pool, ncpus, &probe, &par);
 
 	print_load("after");
 	snprintf(pname, sizeof(pname), "parallel-%ucpu", ncpus);
@@ -612,6 +730,8 @@ int main(int argc, char **argv)
 	goal_print(&par);
 
 	pool_stop(&pool);
+	for (i = 0; i < probe.n; i++)
+		close(probe.fd[i]);
 	free(spans);
 	munmap(buf, BUF_BYTES);
 	return 0;
