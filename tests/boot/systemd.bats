@@ -79,7 +79,7 @@ setup_file() {
 	EOF
 
 	local rc=0
-	FTM_VM_QUIET=1 "$FTM_TOP"/tests/vm/vm-run --dir "$run" --systemd --timeout 900 \
+	FTM_VM_QUIET=1 "${FTM_VM_RUN:-$FTM_TOP/tests/vm/vm-run}" --dir "$run" --systemd --timeout 900 \
 		--serial-log "$FTM_BOOT_SERIAL" \
 		--pre "bash $run/share/pre.sh" \
 		-- bash "$run/share/checks.sh" > "$FTM_BOOT_FACTS" 2> "$BATS_FILE_TMPDIR/stderr" || rc=$?
