@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -76,6 +77,13 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 			json_object_object_add(o, "hooks", json_object_new_array());
 			json_object_object_add(o, "ranges", json_object_new_array());
 			return ctl_json_print(o);
+		}
+		/* Loaded but unreachable is not "not loaded": say why instead. */
+		if (access("/sys/module/flushtm", F_OK) == 0 &&
+		    !strcmp(ftm_ctx_root(ctl->ftm), FTM_CONFIGFS_DEFAULT)) {
+			ctl_err("status", "flushtm is loaded but %s is missing (configfs not "
+				"mounted at /sys/kernel/config?)", FTM_CONFIGFS_DEFAULT);
+			return CTL_FAIL;
 		}
 		printf("flushtm: not loaded\n");
 		return CTL_OK;

@@ -144,7 +144,7 @@ int ctl_parse(struct ctl *ctl, const struct command *cmd, int *argc, char ***arg
 		opts[2] = opts[3];
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(*argc, *argv, "+hj", opts, NULL)) != -1) {
+	while ((c = getopt_long(*argc, *argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage_cmd(stdout, cmd);
