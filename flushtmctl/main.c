@@ -142,7 +142,8 @@ int ctl_parse(struct ctl *ctl, const struct command *cmd, int *argc, char ***arg
 
 	if (!cmd->value_opt)
 		opts[2] = opts[3];
-	optind = 1;
+	/* 0, not 1: glibc then forgets the first getopt_long's "+" (stop at operands). */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(*argc, *argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
