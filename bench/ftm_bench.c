@@ -55,7 +55,7 @@
  */
 #define DISTURBED_NS	20000.0
 #define MAX_REDO	2
-#define REDO_BUDGET_NS	90e9
+#define REDO_BUDGET_NS	45e9
 
 enum line_state { DIRTY, CLEAN, COLD };
 static const char *const state_name[] = { "dirty", "clean", "cold" };
