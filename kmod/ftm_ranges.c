@@ -186,7 +186,8 @@ static int ftm_range_validate(struct ftm_range *r)
 	}
 	if (check_add_overflow(r->start, r->size - 1, &end) ||
 	    end > (u64)(phys_addr_t)-1 || r->size > SIZE_MAX) {
-		ftm_refuse("range " FTM_NAMEFMT ": 0x%llx + %llu wraps around\n", FTM_NAMEARG(name), r->start, r->size);
+		ftm_refuse("range " FTM_NAMEFMT ": 0x%llx + %llu wraps around\n",
+			   FTM_NAMEARG(name), r->start, r->size);
 		return -EINVAL;
 	}
 	if (!ftm_range_is_memory(r->start, r->size)) {
