@@ -130,3 +130,13 @@ ftm_reset() {
 	echo 1 > "$CFS/hooks/manual/enabled"
 	echo 1 > "$CFS/hooks/aperture/enabled"
 }
+
+# Start `sleep 300` in the background and wait until it has exec'd (an mm
+# enrolled before exec is torn down by the exec itself); pid in FTM_SLEEPER.
+ftm_sleeper() {
+	sleep 300 &
+	FTM_SLEEPER=$!
+	until [ "$(cat /proc/$FTM_SLEEPER/comm 2>/dev/null)" = sleep ]; do
+		sleep 0.1
+	done
+}

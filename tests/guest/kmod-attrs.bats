@@ -13,6 +13,7 @@ teardown_file() {
 }
 
 setup() {
+	ftm_unload
 	ftm_load
 	ftm_dmesg_clear
 }

@@ -53,8 +53,8 @@ cycle() {
 	ftm_range_make p $PMEM_START $PMEM_SIZE
 	echo 0 > /sys/devices/system/cpu/cpu1/online
 	echo 1 > /sys/devices/system/cpu/cpu1/online
-	sleep 300 &
-	pid=$!
+	ftm_sleeper
+	pid=$FTM_SLEEPER
 	echo $pid > $CFS/hooks/exit/pids
 	kill $pid; wait $pid || true
 	[ "$(cat $CFS/hooks/cpu_offline/fired)" = 1 ]

@@ -15,6 +15,7 @@ teardown_file() {
 }
 
 setup() {
+	ftm_unload
 	ftm_load
 	ftm_dmesg_clear
 	echo lines > $CFS/method
@@ -35,7 +36,7 @@ teardown() {
 	[ "$(ftm_field cpu "$line")" = 1 ]
 	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
 	[ "$(ftm_field ranges "$line")" = 1 ]
-	dmesg -r | grep -q '^<6>flushtm: flush hook=cpu_offline '
+	dmesg -r | grep -qE '^<6>(\[[^]]*\] )?flushtm: flush hook=cpu_offline '
 	[ "$(cat $CFS/hooks/cpu_offline/fired)" = 1 ]
 	[ "$(cat $CFS/hooks/cpu_offline/flushed_bytes)" = $PMEM_SIZE ]
 	# coming back online is not an event
@@ -64,8 +65,8 @@ teardown() {
 
 @test "exit: an enrolled process flushes the set when it exits" {
 	echo 1 > $CFS/hooks/exit/enabled
-	sleep 300 &
-	pid=$!
+	ftm_sleeper
+	pid=$FTM_SLEEPER
 	echo $pid > $CFS/hooks/exit/pids
 	[ "$(cat $CFS/hooks/exit/pids)" = $pid ]
 	kill $pid
@@ -81,9 +82,9 @@ teardown() {
 
 @test "exit: several enrolled processes, one flush each; others flush nothing" {
 	echo 1 > $CFS/hooks/exit/enabled
-	sleep 300 & a=$!
-	sleep 300 & b=$!
-	sleep 300 & c=$!
+	ftm_sleeper; a=$FTM_SLEEPER
+	ftm_sleeper; b=$FTM_SLEEPER
+	ftm_sleeper; c=$FTM_SLEEPER
 	echo $a > $CFS/hooks/exit/pids
 	echo $b > $CFS/hooks/exit/pids
 	[ "$(cat $CFS/hooks/exit/pids | sort -n | tr '\n' ' ')" = "$(printf '%s\n' $a $b | sort -n | tr '\n' ' ')" ]
@@ -96,8 +97,8 @@ teardown() {
 
 @test "exit: a withdrawn process flushes nothing, and withdrawing does not flush" {
 	echo 1 > $CFS/hooks/exit/enabled
-	sleep 300 &
-	pid=$!
+	ftm_sleeper
+	pid=$FTM_SLEEPER
 	echo $pid > $CFS/hooks/exit/pids
 	echo -$pid > $CFS/hooks/exit/pids
 	[ -z "$(cat $CFS/hooks/exit/pids)" ]
@@ -107,8 +108,8 @@ teardown() {
 }
 
 @test "exit hook disarmed: an enrolled process exits without a flush" {
-	sleep 300 &
-	pid=$!
+	ftm_sleeper
+	pid=$FTM_SLEEPER
 	echo $pid > $CFS/hooks/exit/pids
 	kill $pid; wait $pid || true
 	[ "$(cat $CFS/hooks/exit/fired)" = 0 ]
@@ -117,8 +118,8 @@ teardown() {
 
 @test "unload with an enrolled live process and every hook armed" {
 	ftm_arm_all
-	sleep 300 &
-	pid=$!
+	ftm_sleeper
+	pid=$FTM_SLEEPER
 	echo $pid > $CFS/hooks/exit/pids
 	rmdir $CFS/ranges/p
 	rmmod flushtm

@@ -14,6 +14,8 @@ teardown_file() {
 }
 
 setup() {
+	ftm_unload
+	ftm_load
 	ftm_dmesg_clear
 }
 
@@ -222,8 +224,8 @@ iomem_hole() {
 	refused ESRCH $CFS/hooks/exit/pids 4194303 'no process 4194303'
 	refused ESRCH $CFS/hooks/exit/pids -4194303 'not enrolled'
 	refused EINVAL $CFS/hooks/exit/pids 2 'has no address space'
-	sleep 60 &
-	pid=$!
+	ftm_sleeper
+	pid=$FTM_SLEEPER
 	ftm_write $CFS/hooks/exit/pids $pid
 	refused EEXIST $CFS/hooks/exit/pids $pid 'already enrolled'
 	ftm_write $CFS/hooks/exit/pids -$pid

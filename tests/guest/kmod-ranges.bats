@@ -14,6 +14,7 @@ teardown_file() {
 }
 
 setup() {
+	ftm_unload
 	ftm_load
 	ftm_dmesg_clear
 	echo lines > $CFS/method
@@ -40,7 +41,7 @@ flush_all() {
 	[ "$(dmesg | grep -c 'flushtm: flush ')" = 1 ]
 	line=$(dmesg | grep -o 'flushtm: flush .*')
 	[[ $line =~ $LINE_RE ]]
-	dmesg -r | grep -q '^<6>flushtm: flush hook=manual '
+	dmesg -r | grep -qE '^<6>(\[[^]]*\] )?flushtm: flush hook=manual '
 	[ "$(ftm_field ranges "$line")" = 1 ]
 	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
 	[ "$(ftm_field method "$line")" = lines ]
