@@ -102,6 +102,7 @@ static void reconcile(struct ftmd *d)
 
 	d->pending_since = 0;
 	d->reconciles++;
+	ftmd_logf(&d->log, LOG_DEBUG, "reconcile %lu", d->reconciles);
 	if (ftm_module_present(d->ctx) <= 0) {
 		if (d->state != FTMD_NO_MODULE)
 			ftmd_logf(&d->log, LOG_NOTICE,

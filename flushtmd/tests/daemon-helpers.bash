@@ -39,6 +39,10 @@ ftmd_pid() {
 
 # Start the daemon; the log mark is set, so ftmd_log_* see this run only.
 ftmd_start() {
+	# One daemon at a time: a test that failed may have left one running.
+	if [ -s "$FTMD_PIDFILE" ] && kill -TERM "$(ftmd_pid)" 2> /dev/null; then
+		ftmd_until 10 ftmd_exited "$(ftmd_pid)" || kill -KILL "$(ftmd_pid)"
+	fi
 	rm -f "$FTMD_PIDFILE" "$FTMD_STATUS"
 	: > "$FTMD_NOTIFY"
 	ftmd_log_mark
