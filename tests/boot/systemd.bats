@@ -84,6 +84,10 @@ setup_file() {
 		--pre "bash $run/share/pre.sh" \
 		-- bash "$run/share/checks.sh" > "$FTM_BOOT_FACTS" 2> "$BATS_FILE_TMPDIR/stderr" || rc=$?
 	echo "$rc" > "$BATS_FILE_TMPDIR/rc"
+	# FTM_BOOT_KEEP=DIR keeps the report, the serial log and the run directory.
+	if [ -n "${FTM_BOOT_KEEP:-}" ]; then
+		mkdir -p "$FTM_BOOT_KEEP" && cp -r "$BATS_FILE_TMPDIR"/. "$FTM_BOOT_KEEP"/
+	fi
 }
 
 # fact NAME: the value the guest reported.
