@@ -31,7 +31,7 @@ sparse:
 DEPS := build-essential pkg-config linux-headers-amd64 linux-image-amd64 \
 	libkmod-dev libinih-dev libsystemd-dev libjson-c-dev libpmem-dev \
 	qemu-system-x86 busybox-static kmod cpio socat kexec-tools ndctl daxctl \
-	bats sparse man-db groff-base bash-completion systemd dkms
+	bats jq sparse man-db groff-base bash-completion systemd dkms
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi
