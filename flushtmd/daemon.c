@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "plan.h"
 #include "reconcile.h"
 
 /* A burst of uevents (ndctl create-namespace makes a dozen) settles this long. */
@@ -71,7 +72,7 @@ static int wanted(const struct ftmd *d, struct ftm_aperture **out, size_t *n)
 	for (size_t i = 0; i < d->conf.nr_ranges; i++) {
 		const struct ftm_conf_range *r = &d->conf.ranges[i];
 
-		rc = ftm_aperture_set(&grown[*n], "config", r->name, r->start, r->size);
+		rc = ftm_aperture_set(&grown[*n], FTM_SOURCE_CONFIG, r->name, r->start, r->size);
 		if (rc < 0) {
 			ftmd_logf(&d->log, LOG_WARNING, "range %s: name too long to cover", r->name);
 			continue;

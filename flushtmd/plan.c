@@ -147,6 +147,8 @@ static int temp_name(const char *base, const char *const *names, size_t nr_names
 
 struct planner {
 	struct builder b;
+	const struct ftm_range *held;	/* as given: every owner */
+	size_t nr_held;
 	struct held_ref *refs;		/* ours, enabled, by (base, k) */
 	size_t nr_refs;
 	const char **names;		/* every live name of any owner, sorted */
@@ -155,6 +157,24 @@ struct planner {
 	size_t nr_swaps;
 	size_t nr_kept;
 };
+
+/*
+ * A static range of the configuration that `flushtmctl apply` made (owner
+ * "config", the section's name) with the same content already covers it.
+ */
+static bool applied_by_config(const struct planner *p, const struct ftm_aperture *w)
+{
+	if (!w->source || strcmp(w->source, FTM_SOURCE_CONFIG) != 0)
+		return false;
+	for (size_t i = 0; i < p->nr_held; i++) {
+		const struct ftm_range *r = &p->held[i];
+
+		if (r->enabled && strcmp(r->owner, FTM_SOURCE_CONFIG) == 0 &&
+		    strcmp(r->name, w->device) == 0 && same_content(r, w))
+			return true;
+	}
+	return false;
+}
 
 /* Decide how one wanted aperture gets covered; emits its adds. */
 static int plan_one(struct planner *p, const struct ftm_aperture *w)
@@ -174,6 +194,10 @@ static int plan_one(struct planner *p, const struct ftm_aperture *w)
 			temp_ref = v;
 	}
 
+	if (applied_by_config(p, w)) {
+		p->nr_kept++;
+		return 0;	/* a copy of ours, if any, is stale */
+	}
 	if (base_ref && same_content(base_ref->r, w)) {
 		base_ref->fate = FATE_KEEP;
 		p->nr_kept++;
@@ -250,6 +274,8 @@ static int plan_build(struct planner *p, const struct ftm_aperture *want, size_t
 		return -ENOMEM;
 	}
 
+	p->held = held;
+	p->nr_held = nr_held;
 	for (size_t i = 0; i < nr_want; i++)
 		sorted[i] = &want[i];
 	qsort(sorted, nr_want, sizeof(*sorted), cmp_want);

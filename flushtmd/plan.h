@@ -16,7 +16,15 @@
  * left behind by a crash is reused as the temporary if its content is right,
  * else removed as stale.  When another owner holds W, the aperture is covered
  * as W:k, which is then its steady name.
+ *
+ * Static ranges of the configuration (source "config", device = the section
+ * name) are `flushtmctl apply`'s: one it made (owner "config", same name and
+ * content) covers the aperture, and the daemon keeps no copy.  The daemon
+ * covers a static range itself only where apply has not made it as written
+ * (not run yet, or the file changed since).
  */
+#define FTM_SOURCE_CONFIG	"config"
+
 #ifndef FTMD_PLAN_H
 #define FTMD_PLAN_H
 

@@ -168,7 +168,7 @@ int main(void)
 	struct ftmd_plan p;
 	struct model m;
 
-	printf("1..23\n");
+	printf("1..25\n");
 
 	/* nothing wanted, nothing held */
 	memset(&m, 0, sizeof(m));
@@ -302,6 +302,21 @@ int main(void)
 	/* sanitised names */
 	want_set(&w[0], "dax", "da x/0:0", 0, M);
 	tap_ok(&t, strcmp(w[0].name, "d-dax-da_x_0_0") == 0, "device names are sanitised");
+
+	/* static ranges: apply's copy (owner config) covers them */
+	memset(&m, 0, sizeof(m));
+	hold(&m, "trace", 0x20000000, 64 * M, "config", true);
+	hold(&m, "d-config-trace", 0x20000000, 64 * M, OWN, true);
+	want_set(&w[0], "config", "trace", 0x20000000, 64 * M);
+	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
+	tap_ok(&t, ops_are(&p, (const char *const[]){ "del d-config-trace", NULL }) &&
+	       p.nr_kept == 1, "a static range applied by flushtmctl: no copy of ours");
+	ftmd_plan_free(&p);
+	m.r[0].size = 32 * M;	/* the file changed since apply */
+	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
+	tap_ok(&t, p.nr_ops == 0 && p.nr_kept == 1,
+	       "... applied with other content: the daemon's copy covers it");
+	ftmd_plan_free(&p);
 
 	/* random states converge, and a failure never breaks cover */
 	srand(42);

@@ -4,7 +4,7 @@
 # SIGKILL and restart, the module removed and loaded under it, idle CPU.
 # The tests run in order on one guest, each starting from the state the
 # previous one left.
-# vm: --nvdimm 128M --timeout 900
+# vm: --nvdimm 128M --timeout 900 --append loglevel=4
 
 load helpers
 load ../../flushtmd/tests/daemon-helpers
