@@ -194,3 +194,27 @@ assert_clean() {
 	run "$VMRUN" --bogus -- true
 	[ "$status" -eq 125 ]
 }
+
+@test "--systemd --pre: systemd is PID 1, --pre ran first, the command runs after boot" {
+	run --separate-stderr "$VMRUN" --systemd --pre 'echo "pre in $PWD" > /etc/vm-harness-pre' -- bash -c '
+		cat /etc/vm-harness-pre
+		echo "pid1=$(cat /proc/1/comm)"
+		echo "state=$(systemctl is-system-running --wait)"
+		systemctl is-active multi-user.target
+		echo "virt=$(systemd-detect-virt)"
+		exit 6'
+	[ "$status" -eq 6 ]
+	[ "${lines[0]}" = "pre in $TOP" ]
+	[ "${lines[1]}" = "pid1=systemd" ]
+	[[ "${lines[2]}" =~ ^state=(running|degraded)$ ]]
+	[ "${lines[3]}" = "active" ]
+	[ "${lines[4]}" = "virt=qemu" ]
+	assert_clean
+}
+
+@test "--systemd: a failing --pre exits 125 and shows its output" {
+	run --separate-stderr "$VMRUN" --systemd --pre 'echo "pre says no" >&2; exit 3' -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"--pre failed"* ]]
+	[[ "$stderr" == *"pre says no"* ]]
+}
