@@ -174,3 +174,9 @@ show_run() {
 	[ "$(fact reloaded-flushtmd-active)" = active ] || { show_run; false; }
 	[ "$(fact reloaded-flushtmd-pid-same)" = yes ]
 }
+
+@test "at power off, with flushtm.service stopped, the reboot hook still flushed both ranges" {
+	# The checks stopped flushtm.service; vm-run then powers off through systemd.
+	grep -aE '^\[ *[0-9.]+\] flushtm: flush hook=reboot ranges=2 bytes=68157440 method=(lines|cache) ' \
+		"$FTM_BOOT_SERIAL" || { grep -a 'flushtm:' "$FTM_BOOT_SERIAL"; false; }
+}
