@@ -166,7 +166,8 @@ installed_files() {
 	local c h a
 	for c in status enable disable 'range add' 'range del' 'range list' flush stats \
 		'set method' 'set cache-threshold' enroll withdraw load unload apply check; do
-		grep -q "^\.B.* ${c%% *}" man/flushtmctl.8 || grep -q "${c}" man/flushtmctl.8 ||
+		# Each command heads an entry: .B status, .BI "range add" ..., .BR flush ...
+		grep -qE "^\.B[IR]? \"?${c}( |\"|\$)" man/flushtmctl.8 ||
 			{ echo "flushtmctl.8 lacks $c"; false; }
 	done
 	for h in panic die nmi reboot kexec cpu_offline exit aperture manual; do
