@@ -38,7 +38,10 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
 
-check: all
+# Installs what the tests need first (quiet when all is there), then builds.
+check:
+	@scripts/ensure-deps.sh $(DEPS)
+	$(MAKE) all
 	tests/run-checks
 
 unit-check: user
