@@ -24,6 +24,9 @@ setup() {
 }
 
 teardown() {
+	# shown only when the test failed: what the last `run` saw
+	echo "last run: status=${status:-} output:"
+	echo "${output:-}"
 	if [ -n "${BG_PID:-}" ]; then
 		kill "$BG_PID" 2> /dev/null
 		wait "$BG_PID" 2> /dev/null

@@ -18,6 +18,9 @@ setup() {
 
 # A vm-run left in the background by a failed test ends with it (its trap kills QEMU).
 teardown() {
+	# shown only when the test failed: what the last `run` saw
+	echo "last run: status=${status:-} output:"
+	echo "${output:-}"
 	if [ -n "${BG_PID:-}" ]; then
 		kill "$BG_PID" 2> /dev/null
 		wait "$BG_PID" 2> /dev/null
