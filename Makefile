@@ -58,7 +58,7 @@ bench:
 
 clean:
 	$(MAKE) -C kmod clean
-	for d in $(SUBDIRS_USER) bench tests/unit; do $(MAKE) -C $$d clean || exit 1; done
+	for d in $(SUBDIRS_USER) bench tests/modules; do $(MAKE) -C $$d clean || exit 1; done
 	rm -rf build
 
 -include mk/install.mk
