@@ -145,10 +145,12 @@ static void reconcile(struct ftmd *d)
 			  "reconciled: %zu wanted, %zu added, %zu removed, %zu refused, %zu held",
 			  nr_want, tally.added, tally.removed, tally.refused, tally.held);
 	if (nr_want == 0 && tally.held == 0) {
-		if (d->reconciles == 1 || tally.removed)
+		if (!d->idle)
 			ftmd_logf(&d->log, LOG_NOTICE, "no persistent memory to cover: idle");
+		d->idle = true;
 		snprintf(status, sizeof(status), "idle: no persistent memory to cover");
 	} else {
+		d->idle = false;
 		snprintf(status, sizeof(status), "holding %zu ranges%s", tally.held,
 			 tally.refused ? ", some refused by the kernel (see the log)" : "");
 	}

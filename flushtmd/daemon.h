@@ -38,6 +38,7 @@ struct ftmd {
 	struct ftm_conf conf;
 	enum ftmd_state state;
 	bool ready;			/* READY=1 sent */
+	bool idle;			/* nothing to cover, and said so */
 	unsigned long reconciles;
 };
 

@@ -64,14 +64,16 @@ ftmd_stop_quietly() {
 	return 0
 }
 
-# Poll CONDITION (a command) every 0.1 s for up to SECS (default 30).
+# Poll CONDITION (a command) every 0.1 s for up to SECS of wall time.
 ftmd_until() {
-	local secs=$1 i
+	local secs=$1 end
 	shift
-	for i in $(seq $((secs * 10))); do
+	end=$((SECONDS + secs))
+	while [ $SECONDS -lt $end ]; do
 		"$@" && return 0
 		sleep 0.1
 	done
+	"$@" && return 0
 	echo "timed out after ${secs}s waiting for: $*" >&2
 	echo "--- flushtmd log:" >&2
 	ftmd_log_new >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # flushtmd on a machine without persistent memory: it never fails, it idles
 # and says so, before and after the module is there.
-# vm: --no-pmem
+# vm: --no-pmem --timeout 600
 
 load helpers
 load ../../flushtmd/tests/daemon-helpers
