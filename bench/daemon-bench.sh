@@ -133,5 +133,5 @@ cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I lib -I flushtmd -o "$tmp/
 
 [ "${1:-}" = --host ] && exit 0
 make -s -C flushtmd flushtmd
-tests/vm/vm-run --timeout 900 -- bash -c \
+tests/vm/vm-run --timeout 900 --append loglevel=4 -- bash -c \
 	'[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd; exec bench/daemon-bench.sh --guest-side'
