@@ -65,14 +65,13 @@
 #include "flushtm.h"
 
 /*
- * Default cache_threshold = max(FTM_LLC_FACTOR * LLC bytes, FTM_THRESHOLD_MIN).
- * wbinvd costs about as much as writing back the whole last-level cache
- * (on every CPU, uninterruptibly), a line walk grows with the set: above
- * FTM_LLC_FACTOR times the LLC the walk costs more.  The floor keeps small
- * sets on lines, which needs no cross-CPU handshake at panic; it is also
- * the value when the LLC size is unknown.
+ * Default cache_threshold = max(FTM_AUTO_LLC_FACTOR * LLC bytes,
+ * FTM_THRESHOLD_MIN).  The factor and its reasoning come from the engine's
+ * measurements (ftm_engine.h).  The floor: below 256 MiB a line walk takes
+ * under ~10 ms on one CPU, too little to be worth emptying every cache and
+ * the NMI handshake at a panic; it is also the value when the LLC size is
+ * unknown.
  */
-#define FTM_LLC_FACTOR		8
 #define FTM_THRESHOLD_MIN	(256ULL << 20)
 
 int ftm_method = FTM_METHOD_AUTO;
@@ -113,7 +112,7 @@ static int __init flushtm_init(void)
 
 	ftm_engine_init();
 	llc = ftm_arch_llc_bytes();
-	ftm_cache_threshold = max(llc * FTM_LLC_FACTOR, FTM_THRESHOLD_MIN);
+	ftm_cache_threshold = max(llc * FTM_AUTO_LLC_FACTOR, FTM_THRESHOLD_MIN);
 
 	ret = ftm_arch_init();
 	if (ret)

@@ -19,13 +19,6 @@
 #define FTM_INTERFACE_VERSION	1
 #define FTM_OWNER_MAX		64
 
-/*
- * A process-context flush is split over online CPUs when each part gets at
- * least this much: below it, queueing work and waking CPUs costs more than
- * the lines it saves.
- */
-#define FTM_SPLIT_MIN_BYTES	(64ULL << 20)
-
 enum ftm_hook_id {
 	FTM_HOOK_PANIC,
 	FTM_HOOK_DIE,

@@ -77,13 +77,13 @@ static void ftm_part_fn(struct work_struct *work)
 
 /*
  * Process context, cpus_read_lock() and ftm_flush_lock held: give each of
- * up to num_online_cpus() CPUs at least FTM_SPLIT_MIN_BYTES; each part
+ * up to num_online_cpus() CPUs at least FTM_SPLIT_PART_MIN_BYTES (ftm_engine.h); each part
  * fences itself on its CPU.
  */
 static u64 ftm_walk_split(const struct ftm_span *spans, unsigned int nr,
 			  enum ftm_line_op op, u64 bytes)
 {
-	u64 n = min_t(u64, num_online_cpus(), bytes / FTM_SPLIT_MIN_BYTES);
+	u64 n = min_t(u64, num_online_cpus(), bytes / FTM_SPLIT_PART_MIN_BYTES);
 	unsigned int i = 0, cpu;
 	u64 done = 0;
 

@@ -36,7 +36,11 @@ HOOKS="panic die nmi reboot kexec cpu_offline exit aperture manual"
 	[ "$(cat $CFS/method)" = auto ]
 	thr=$(cat $CFS/cache_threshold)
 	[[ $thr =~ ^[0-9]+$ ]]
-	[ "$thr" -ge $((256 << 20)) ]
+	# max(2 x the LLC the boot CPU reports, 256 MiB): see flushtm(4)
+	llc_kb=$(sed -n 's/^cache size[[:space:]]*: \([0-9]*\) KB$/\1/p' /proc/cpuinfo | head -1)
+	want=$((2 * ${llc_kb:-0} * 1024))
+	[ "$want" -ge $((256 << 20)) ] || want=$((256 << 20))
+	[ "$thr" = "$want" ]
 	[[ $(cat $CFS/generation) =~ ^[0-9]+$ ]]
 	[ "$(stat -c %a $CFS/version)" = 444 ]
 	[ "$(stat -c %a $CFS/generation)" = 444 ]
