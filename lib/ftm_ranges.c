@@ -181,6 +181,14 @@ int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 	if (ret < 0)
 		goto out;
 
+	/*
+	 * Owner first: a caller that dies half-way leaves a disabled range that
+	 * its owner can still recognise and clean up.
+	 */
+	failed = "owner";
+	ret = range_write(ctx, name, "owner", owner);
+	if (ret < 0)
+		goto undo;
 	failed = "start";
 	snprintf(val, sizeof(val), "0x%" PRIx64, start);
 	ret = range_write(ctx, name, "start", val);
@@ -189,10 +197,6 @@ int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 	failed = "size";
 	snprintf(val, sizeof(val), "%" PRIu64, size);
 	ret = range_write(ctx, name, "size", val);
-	if (ret < 0)
-		goto undo;
-	failed = "owner";
-	ret = range_write(ctx, name, "owner", owner);
 	if (ret < 0)
 		goto undo;
 	/* Last: only a fully described range is ever published. */

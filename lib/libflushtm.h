@@ -98,7 +98,7 @@ int ftm_range_read(const struct ftm_ctx *ctx, const char *name, struct ftm_range
 /* Every range, sorted by name; *ranges is malloc'd. */
 int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t *n);
 /*
- * All or nothing: mkdir, start, size, owner, then enabled.  On failure what
+ * All or nothing: mkdir, owner, start, size, then enabled.  On failure what
  * was made is removed again and the first error returned; *step (if not
  * NULL) names the step that failed ("mkdir", "start", "size", "owner",
  * "enable") so the caller can say what went wrong.
