@@ -160,7 +160,7 @@ static void test_tree(struct tap *t)
 	/* A plain directory gets no attribute files: add must fail and leave nothing. */
 	tap_int(t, ftm_range_add(ctx, "new", 0x20000000, 4096, NULL, &step), -ENOENT,
 		"range add on a fake tree fails");
-	tap_str(t, step ? step : "", "start", "at start");
+	tap_str(t, step ? step : "", "owner", "at the first write, the owner");
 	snprintf(path, sizeof(path), "%s/ranges/new", root);
 	tap_int(t, stat(path, &st), -1, "and removed its directory");
 	tap_int(t, ftm_range_add(ctx, "b", 0, 4096, NULL, &step), -EEXIST, "name taken");
