@@ -168,10 +168,10 @@ ctl() { "$CTL" --root "$R" "$@"; }
 }
 
 @test "range add on a tree that refuses leaves nothing behind" {
-	# A plain directory grows no attribute files: the write of start fails.
+	# A plain directory grows no attribute files: the first write (owner) fails.
 	run ctl range add r 0x20000000 64M
 	[ "$status" -eq 1 ]
-	[[ $output == "flushtmctl: range add: r: start: "* ]]
+	[[ $output == "flushtmctl: range add: r: owner: "* ]]
 	[ ! -e "$R/ranges/r" ]
 	fake_range "$R" r 0x1000 4096
 	run ctl range add r 0x20000000 64M
