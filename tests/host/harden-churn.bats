@@ -109,7 +109,13 @@ $FINISH"
 @test "churn + panic: with the panic hook armed, a panic mid-churn still prints its flush line" {
 	run "$VMRUN" --dir "$RUN" --smp 3 --timeout 900 --expect-down -- env TOP="$TOP" bash -c "$CHURN
 echo 1 > \$cfs/hooks/panic/enabled
-sleep 8
+# panic once every loop has gone round a few times (a slow guest may take a while)
+for i in \$(seq 300); do
+	[ \$(cat \$cnt/a 2>/dev/null || echo 0) -ge 3 ] &&
+	[ \$(cat \$cnt/b 2>/dev/null || echo 0) -ge 3 ] &&
+	[ \$(cat \$cnt/reader 2>/dev/null || echo 0) -ge 3 ] && break
+	sleep 1
+done
 echo \"rounds before panic: a=\$(cat \$cnt/a) b=\$(cat \$cnt/b) reader=\$(cat \$cnt/reader)\" > /dev/kmsg
 echo 1 > /proc/sys/kernel/sysrq
 echo c > /proc/sysrq-trigger"
