@@ -12,7 +12,7 @@ include mk/kernel.mk
 SUBDIRS_USER := lib flushtmctl flushtmd
 
 .PHONY: all kmod user $(SUBDIRS_USER) deps check unit-check vm-check boot-check \
-	bench sparse clean install uninstall demo
+	test-progs bench sparse clean install uninstall demo
 
 all: kmod user
 
@@ -38,16 +38,22 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
 
-# Installs what the tests need first (quiet when all is there), then builds.
+# Installs what the tests need first (quiet when all is there), then builds
+# everything the suites use, so that suites running side by side find it built.
 check:
 	@scripts/ensure-deps.sh $(DEPS)
-	$(MAKE) all
+	$(MAKE) all test-progs
 	tests/run-checks
+
+# Test-only programs: a module that oopses on demand, the configfs fuzzer.
+test-progs:
+	$(MAKE) -C tests/modules
+	$(MAKE) -C tests/fuzz
 
 unit-check: user
 	tests/run-checks --unit
 
-vm-check: all
+vm-check: all test-progs
 	tests/run-checks --vm
 
 boot-check: all
@@ -58,7 +64,7 @@ bench:
 
 clean:
 	$(MAKE) -C kmod clean
-	for d in $(SUBDIRS_USER) bench tests/modules; do $(MAKE) -C $$d clean || exit 1; done
+	for d in $(SUBDIRS_USER) bench tests/modules tests/fuzz; do $(MAKE) -C $$d clean || exit 1; done
 	rm -rf build
 
 -include mk/install.mk

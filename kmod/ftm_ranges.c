@@ -30,8 +30,8 @@ static LIST_HEAD(ftm_all_ranges);	/* every range, under ftm_cfg_lock */
 static LIST_HEAD(ftm_live_ranges);	/* enabled ones, sorted by start */
 
 /*
- * Numbers: optional trailing newline; "0x" hex, "0" octal or decimal (as
- * kstrtoull base 0); with @suffix one of K, M, G (powers of 1024).  Empty
+ * Numbers: optional trailing newline; "0x" hex or decimal (leading zeros
+ * are decimal, never octal); with @suffix one of K, M, G (powers of 1024).  Empty
  * input, signs, spaces, NUL bytes and junk are -EINVAL; a value that does
  * not fit in 64 bits is -ERANGE.
  */
@@ -67,7 +67,11 @@ int ftm_parse_u64(const char *buf, size_t count, bool suffix, u64 *val)
 		if (!count)
 			return -EINVAL;
 	}
-	ret = kstrtoull(tmp, 0, &v);
+	/* "0x" hex or decimal, as interface.md says: a leading 0 is not octal. */
+	if (tmp[0] == '0' && (tmp[1] == 'x' || tmp[1] == 'X'))
+		ret = kstrtoull(tmp, 16, &v);
+	else
+		ret = kstrtoull(tmp, 10, &v);
 	if (ret)
 		return ret;
 	if (shift && v > (U64_MAX >> shift))

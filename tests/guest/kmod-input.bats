@@ -69,6 +69,24 @@ LONG=$(printf '1%.0s' $(seq 4000))
 	ftm_assert_no_kernel_complaints
 }
 
+@test "start and size: 0x is hex, a leading 0 is decimal (not octal)" {
+	mkdir $CFS/ranges/r
+	ftm_write $CFS/ranges/r/size '010\n'
+	[ "$(cat $CFS/ranges/r/size)" = 10 ]
+	ftm_write $CFS/ranges/r/size 0x10
+	[ "$(cat $CFS/ranges/r/size)" = 16 ]
+	ftm_write $CFS/ranges/r/size 0010K
+	[ "$(cat $CFS/ranges/r/size)" = 10240 ]
+	ftm_write $CFS/ranges/r/start 0536870912
+	[ "$(cat $CFS/ranges/r/start)" = 0x20000000 ]
+	ftm_write $CFS/cache_threshold 0100M
+	[ "$(cat $CFS/cache_threshold)" = $((100 << 20)) ]
+	for v in 08 09 0777; do
+		ftm_write $CFS/ranges/r/size "$v"
+		[ "$(cat $CFS/ranges/r/size)" = $((10#$v)) ]
+	done
+}
+
 @test "start and size: numbers beyond 64 bits are ERANGE" {
 	mkdir $CFS/ranges/r
 	refused ERANGE $CFS/ranges/r/start 0x10000000000000000 'too large'
