@@ -10,6 +10,11 @@
 typedef uint64_t u64;
 typedef uint32_t u32;
 
+#define U64_MAX UINT64_MAX
+#ifndef __always_inline
+#define __always_inline inline __attribute__((__always_inline__))
+#endif
+
 #ifdef FTM_ENGINE_TEST
 /* The unit test checks that the watchdog is fed often enough. */
 void ftm_test_feed_watchdog(void);
