@@ -2,18 +2,10 @@
 # flushtmd and an NVDIMM hot-added at run time through QMP: the guest runs the
 # daemon (flushtmd/tests/guest-hotplug.sh), the host plugs the device.
 
-setup_file() {
-	export TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	export VMRUN=$TOP/tests/vm/vm-run QMP=$TOP/tests/vm/qmp
-}
+load host-helpers
 
-wait_file() {
-	local i
-	for i in $(seq $(($2 * 10))); do
-		[ -e "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
+setup_file() {
+	host_setup_file
 }
 
 @test "NVDIMM hot-added through QMP: the new namespace is covered" {

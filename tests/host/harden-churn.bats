@@ -8,24 +8,19 @@
 
 bats_require_minimum_version 1.5.0
 
+load host-helpers
+
 setup_file() {
-	export TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	export VMRUN=$TOP/tests/vm/vm-run
-	make -s -C "$TOP/kmod" > /dev/null
+	host_setup_file kmod
 	[ -f "$TOP/kmod/flushtm.ko" ]
 }
 
 setup() {
-	export TMPDIR=$BATS_TEST_TMPDIR/tmp
-	mkdir -p "$TMPDIR"
-	RUN=$BATS_TEST_TMPDIR/run
-	SERIAL=$RUN/serial.log
-	cd "$TOP"
+	host_setup
 }
 
 teardown() {
-	echo "last run: status=${status:-} output:"
-	echo "${output:-}"
+	host_teardown
 }
 
 # The churn, as a guest script: the module loaded, a fixed range "base" over the
