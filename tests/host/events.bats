@@ -1,37 +1,29 @@
 #!/usr/bin/env bats
-# flushtm.ko against real events in a booted guest: each test boots one, loads the
-# module from the tree, makes an enabled range over the default legacy pmem
-# (0x20000000, 64 MiB), arms a hook, causes the event, and checks the flush line of
-# interface.md in the serial log on the host and, where the guest lives on, the
-# hook's counters.
+# flushtm.ko against real events in a booted guest: each scenario loads the module
+# from the tree, makes an enabled range over the default legacy pmem (0x20000000,
+# 64 MiB), arms a hook, causes the event, and checks the flush line of interface.md
+# in the serial log on the host and, where the guest lives on, the hook's counters.
+#
+# An event that brings the guest down (panic, reboot, kexec) needs a boot of its
+# own.  The events the guest lives through share one boot instead: each is a
+# section of it (live), with a fresh module, its own output and status, and its own
+# slice of the serial log between markers; see live_section.
 
 bats_require_minimum_version 1.5.0
 
+load host-helpers
+
 setup_file() {
-	export TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	export VMRUN=$TOP/tests/vm/vm-run QMP=$TOP/tests/vm/qmp
-	make -s -C "$TOP/kmod" > /dev/null
-	make -s -C "$TOP/tests/modules" > /dev/null
+	host_setup_file kmod tests/modules
 	[ -f "$TOP/kmod/flushtm.ko" ]
 }
 
 setup() {
-	export TMPDIR=$BATS_TEST_TMPDIR/tmp
-	mkdir -p "$TMPDIR"
-	RUN=$BATS_TEST_TMPDIR/run
-	SERIAL=$RUN/serial.log
-	cd "$TOP"
+	host_setup
 }
 
 teardown() {
-	# shown only when the test failed: what the last `run` saw
-	echo "last run: status=${status:-} output:"
-	echo "${output:-}"
-	if [ -n "${BG_PID:-}" ]; then
-		kill "$BG_PID" 2> /dev/null
-		wait "$BG_PID" 2> /dev/null
-	fi
-	true
+	host_teardown
 }
 
 # What every guest command starts with: the module loaded, range r0 enabled over
@@ -129,21 +121,6 @@ assert_counted_once() {
 	! grep -q "flushtm: flush hook=" "$SERIAL"
 }
 
-@test "die: an oops with panic_on_oops=0 fires the die hook once; the guest goes on" {
-	run guest --allow-oops -- '
-		arm die
-		insmod "$TOP/tests/modules/ftm_provoke.ko"
-		sh -c "echo oops > /sys/kernel/debug/ftm_provoke/trigger" || echo "oopsing task died: $?"
-		counters die
-		counters panic'
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"oopsing task died: 137"* ]]
-	assert_counted_once die
-	[[ "$output" == *"panic fired=0 "* ]]
-	grep -q "Oops: " "$SERIAL"
-	[ "$(count_lines die)" -eq 1 ]
-}
-
 @test "die: an oops with panic_on_oops=1 flushes under die, then under panic" {
 	run guest --expect-down --append oops=panic -- '
 		arm die panic
@@ -155,23 +132,6 @@ assert_counted_once() {
 	grep -q "Kernel panic - not syncing: Fatal exception" "$SERIAL"
 	# die first (from the oops), panic after
 	grep -E "$(flush_line die)|$(flush_line panic)" "$SERIAL" | head -1 | grep -q "hook=die"
-}
-
-@test "die: int3 traps and a WARN do not fire the die hook" {
-	printf 'int main(void) { __asm__ volatile("int3"); return 0; }\n' |
-		cc -x c -o "$BATS_TEST_TMPDIR/int3" -
-	run guest --allow-oops -- '
-		arm die
-		insmod "$TOP/tests/modules/ftm_provoke.ko"
-		for i in 1 2 3; do "'"$BATS_TEST_TMPDIR/int3"'" || echo "int3 status $?"; done
-		echo warn > /sys/kernel/debug/ftm_provoke/trigger
-		counters die'
-	[ "$status" -eq 0 ]
-	# SIGTRAP killed the program each time: the trap went through the die chain
-	[ "$(grep -c "int3 status 133" <<< "$output")" -eq 3 ]
-	[[ "$output" == *"die fired=0 flushed_bytes=0 "* ]]
-	grep -q "WARNING: .*ftm_provoke" "$SERIAL"
-	[ "$(count_lines die)" -eq 0 ]
 }
 
 @test "reboot -f: the reboot hook flushes, not the kexec one" {
@@ -197,30 +157,98 @@ assert_counted_once() {
 	[ "$(grep -c "Linux version" "$SERIAL")" -eq 2 ]
 }
 
-@test "nmi: an NMI injected over QMP fires the nmi hook once (KERN_EMERG); backtrace NMIs do not" {
-	BG_PID=
-	guest --qmp -- '
-		arm nmi
-		touch "$FTM_VM_SHARE/ready"
-		for i in $(seq 600); do [ -e "$FTM_VM_SHARE/go" ] && break; sleep 0.2; done
-		sleep 1
-		counters nmi
-		dmesg -r | sed -n "s/^<0>\[[ 0-9.]*\] \(flushtm: flush hook=nmi \)/emerg: \1/p"
-		# NMIs that a handler claims (all-CPU backtrace) are not the event
-		echo 1 > /proc/sys/kernel/sysrq
-		echo l > /proc/sysrq-trigger
-		sleep 3
-		echo "after backtrace: $(cat "$cfs/hooks/nmi/fired")"' > "$BATS_TEST_TMPDIR/out" 2>&1 &
+# The events the guest lives through, as sections of one shared boot.  A section is
+# PRELUDE + its script, run by bash in order of declaration, between two markers
+# in the kernel log ("ftm-test: begin NAME", "ftm-test: end NAME"); the module and
+# its ranges are taken away after it, so the next one starts as on a fresh boot.
+# The boot allows oopses (the last sections cause one and a warning): every other
+# section checks its own part of the serial log for them instead.
+declare -gA LIVE_SCRIPT=()
+LIVE_ORDER=()
+
+# live NAME SCRIPT: SCRIPT becomes the section NAME of the shared boot.
+live() {
+	LIVE_ORDER+=("$1")
+	LIVE_SCRIPT[$1]=$2
+}
+
+# live_guest: the shared boot, once for the file: the first test that needs it
+# boots it, the others read what it left in $LIVE.  The nmi section waits in the
+# guest for the host to inject the NMI over QMP.
+live_guest() {
+	LIVE=$BATS_FILE_TMPDIR/live
+	[ -e "$LIVE/status" ] && return 0
+	local name rc=0
+	rm -rf "$LIVE"	# what a boot that did not finish left
+	mkdir -p "$LIVE/share/sections"
+	for name in "${LIVE_ORDER[@]}"; do
+		printf '%s\n%s\n' "$PRELUDE" "${LIVE_SCRIPT[$name]}" > "$LIVE/share/sections/$name"
+	done
+	printf '%s\n' "${LIVE_ORDER[@]}" > "$LIVE/share/sections/order"
+	printf 'int main(void) { __asm__ volatile("int3"); return 0; }\n' |
+		cc -x c -o "$LIVE/share/int3" -
+	"$VMRUN" --dir "$LIVE" --qmp --allow-oops --timeout 1500 -- env TOP="$TOP" bash -c '
+		cfs=/sys/kernel/config/flushtm
+		for name in $(cat "$FTM_VM_SHARE/sections/order"); do
+			echo "ftm-test: begin $name" > /dev/kmsg
+			echo "== begin $name"
+			bash "$FTM_VM_SHARE/sections/$name" 2>&1
+			echo "== end $name status=$?"
+			echo "ftm-test: end $name" > /dev/kmsg
+			rmdir "$cfs"/ranges/* 2> /dev/null
+			rmmod flushtm 2> /dev/null
+		done
+		true' > "$LIVE/out" 2>&1 &
 	BG_PID=$!
-	for i in $(seq 600); do [ -e "$RUN/share/ready" ] && break; sleep 0.5; done
-	[ -e "$RUN/share/ready" ]
-	"$QMP" "$RUN/qmp.sock" inject-nmi
-	touch "$RUN/share/go"
-	local rc=0
+	while kill -0 "$BG_PID" 2> /dev/null && [ ! -e "$LIVE/share/ready" ]; do
+		sleep 0.2
+	done
+	if [ -e "$LIVE/share/ready" ]; then
+		# the nmi test judges the reply; the other sections go on regardless
+		"$QMP" "$LIVE/qmp.sock" inject-nmi > "$LIVE/qmp.out" 2>&1 || true
+		touch "$LIVE/share/go"
+	fi
 	wait "$BG_PID" || rc=$?
 	BG_PID=
-	[ "$rc" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/out"; false; }
-	run cat "$BATS_TEST_TMPDIR/out"
+	echo "$rc" > "$LIVE/status"
+}
+
+# live_section NAME [--allow-oops]: boot the shared guest if need be, then judge
+# the section NAME: the boot ended well, the section ran to its end with status 0
+# and, unless allowed, the kernel did not complain in its part of the serial log
+# (up to the next section, so a late complaint counts too).  Leaves the section's
+# output in $output and its part of the serial log in $SERIAL.
+live_section() {
+	live_guest
+	[ "$(< "$LIVE/status")" -eq 0 ] || { echo "shared boot: status $(< "$LIVE/status")"; cat "$LIVE/out"; return 1; }
+	output=$(sed -n "/^== begin $1\$/,/^== end $1 status=/p" "$LIVE/out")
+	[[ $output =~ $'\n'"== end $1 status="([0-9]+)$ ]] || { echo "section $1 did not end: $output"; return 1; }
+	[ "${BASH_REMATCH[1]}" -eq 0 ] || { echo "section $1: status ${BASH_REMATCH[1]}: $output"; return 1; }
+	output=$(sed '1d;$d' <<< "$output")
+	SERIAL=$BATS_TEST_TMPDIR/serial-$1.log
+	sed -n "/ftm-test: begin $1\$/,/ftm-test: end $1\$/p" "$LIVE/serial.log" > "$SERIAL"
+	grep -q "ftm-test: end $1\$" "$SERIAL"
+	[ "${2:-}" = --allow-oops ] && return 0
+	! awk -v b="ftm-test: begin $1" '
+		index($0, "ftm-test: begin ") { on = index($0, b) && substr($0, index($0, b)) == b }
+		on' "$LIVE/serial.log" | grep -E 'Kernel panic|Oops|WARNING:|BUG:|general protection fault'
+}
+
+live nmi '
+	arm nmi
+	touch "$FTM_VM_SHARE/ready"
+	for i in $(seq 600); do [ -e "$FTM_VM_SHARE/go" ] && break; sleep 0.2; done
+	sleep 1
+	counters nmi
+	dmesg -r | sed -n "s/^<0>\[[ 0-9.]*\] \(flushtm: flush hook=nmi \)/emerg: \1/p"
+	# NMIs that a handler claims (all-CPU backtrace) are not the event
+	echo 1 > /proc/sys/kernel/sysrq
+	echo l > /proc/sysrq-trigger
+	sleep 3
+	echo "after backtrace: $(cat "$cfs/hooks/nmi/fired")"'
+@test "nmi: an NMI injected over QMP fires the nmi hook once (KERN_EMERG); backtrace NMIs do not" {
+	live_section nmi
+	grep -qx '{"return": {}}' "$LIVE/qmp.out"
 	assert_counted_once nmi
 	[ "$(grep -c "^emerg: flushtm: flush hook=nmi ranges=1 bytes=67108864" <<< "$output")" -eq 1 ]
 	[[ "$output" == *"after backtrace: 1"* ]]
@@ -228,68 +256,99 @@ assert_counted_once() {
 	grep -q "NMI backtrace for cpu" "$SERIAL"
 }
 
+live cpu_offline '
+	arm cpu_offline
+	echo 0 > /sys/devices/system/cpu/cpu1/online
+	counters cpu_offline
+	echo 1 > /sys/devices/system/cpu/cpu1/online
+	dmesg | grep "flush hook=cpu_offline"'
 @test "cpu_offline: taking CPU 1 offline flushes on CPU 1" {
-	run guest -- '
-		arm cpu_offline
-		echo 0 > /sys/devices/system/cpu/cpu1/online
-		counters cpu_offline
-		echo 1 > /sys/devices/system/cpu/cpu1/online
-		dmesg | grep "flush hook=cpu_offline"'
-	[ "$status" -eq 0 ]
+	live_section cpu_offline
 	assert_counted_once cpu_offline
 	[[ "$output" =~ flush\ hook=cpu_offline\ ranges=1\ bytes=67108864\ method=lines\ ns=[0-9]+\ cpu=1$ ]]
 	[ "$(count_lines cpu_offline)" -eq 1 ]
 }
 
+live exit '
+	arm exit
+	sleep 1000 &
+	pid=$!
+	# enrolment follows the address space: wait for the exec of sleep
+	until [ "$(cat /proc/$pid/comm)" = sleep ]; do sleep 0.1; done
+	echo "$pid" > "$cfs/hooks/exit/pids"
+	[ "$(cat "$cfs/hooks/exit/pids")" = "$pid" ]
+	sleep 100 &
+	other=$!
+	kill "$other"; wait "$other" || true
+	sleep 1
+	echo "after other: $(cat "$cfs/hooks/exit/fired") $(cat "$cfs/hooks/exit/pids")"
+	kill "$pid"; wait "$pid" || true
+	counters exit'
 @test "exit: an enrolled process that dies has its NVM flushed" {
-	run guest -- '
-		arm exit
-		sleep 1000 &
-		pid=$!
-		# enrolment follows the address space: wait for the exec of sleep
-		until [ "$(cat /proc/$pid/comm)" = sleep ]; do sleep 0.1; done
-		echo "$pid" > "$cfs/hooks/exit/pids"
-		[ "$(cat "$cfs/hooks/exit/pids")" = "$pid" ]
-		sleep 100 &
-		other=$!
-		kill "$other"; wait "$other" || true
-		sleep 1
-		echo "after other: $(cat "$cfs/hooks/exit/fired") $(cat "$cfs/hooks/exit/pids")"
-		kill "$pid"; wait "$pid" || true
-		counters exit'
-	[ "$status" -eq 0 ]
+	live_section exit
 	[[ "$output" =~ after\ other:\ 0\ [0-9]+ ]]
 	assert_counted_once exit
 	[ "$(count_lines exit)" -eq 1 ]
 }
 
+live aperture '
+	rmdir "$cfs/ranges/r0"
+	counters aperture'
 @test "aperture: removing an enabled range flushes it under aperture" {
-	run guest -- '
-		rmdir "$cfs/ranges/r0"
-		counters aperture'
-	[ "$status" -eq 0 ]
+	live_section aperture
 	assert_counted_once aperture
 	[ "$(count_lines aperture)" -eq 1 ]
 }
 
-@test "20 load/unload cycles with every hook armed leave the kernel clean" {
-	run guest --timeout 900 -- '
-		rmdir "$cfs/ranges/r0"
+live cycles '
+	rmdir "$cfs/ranges/r0"
+	rmmod flushtm
+	for i in $(seq 20); do
+		insmod "$TOP/kmod/flushtm.ko"
+		mkdir "$cfs/ranges/r$i"
+		echo 0x20000000 > "$cfs/ranges/r$i/start"
+		echo 64M > "$cfs/ranges/r$i/size"
+		echo 1 > "$cfs/ranges/r$i/enabled"
+		arm_all
+		rmdir "$cfs/ranges/r$i"
 		rmmod flushtm
-		for i in $(seq 20); do
-			insmod "$TOP/kmod/flushtm.ko"
-			mkdir "$cfs/ranges/r$i"
-			echo 0x20000000 > "$cfs/ranges/r$i/start"
-			echo 64M > "$cfs/ranges/r$i/size"
-			echo 1 > "$cfs/ranges/r$i/enabled"
-			arm_all
-			rmdir "$cfs/ranges/r$i"
-			rmmod flushtm
-		done
-		[ ! -e /sys/module/flushtm ] && echo "cycles done"'
-	[ "$status" -eq 0 ]
+	done
+	[ ! -e /sys/module/flushtm ] && echo "cycles done"'
+@test "20 load/unload cycles with every hook armed leave the kernel clean" {
+	live_section cycles
 	[[ "$output" == *"cycles done"* ]]
 	[ "$(grep -c "flushtm: loaded, interface 1" "$SERIAL")" -eq 21 ]
 	[ "$(grep -c "flushtm: unloaded" "$SERIAL")" -eq 21 ]
 	[ "$(count_lines aperture)" -eq 21 ]
+}
+
+# The two sections that make the kernel complain come last.
+live traps '
+	arm die
+	insmod "$TOP/tests/modules/ftm_provoke.ko"
+	for i in 1 2 3; do "$FTM_VM_SHARE/int3" || echo "int3 status $?"; done
+	echo warn > /sys/kernel/debug/ftm_provoke/trigger
+	counters die'
+@test "die: int3 traps and a WARN do not fire the die hook" {
+	live_section traps --allow-oops
+	# SIGTRAP killed the program each time: the trap went through the die chain
+	[ "$(grep -c "int3 status 133" <<< "$output")" -eq 3 ]
+	[[ "$output" == *"die fired=0 flushed_bytes=0 "* ]]
+	grep -q "WARNING: .*ftm_provoke" "$SERIAL"
+	[ "$(count_lines die)" -eq 0 ]
+}
+
+live oops '
+	arm die
+	[ -d /sys/module/ftm_provoke ] || insmod "$TOP/tests/modules/ftm_provoke.ko"
+	sh -c "echo oops > /sys/kernel/debug/ftm_provoke/trigger" || echo "oopsing task died: $?"
+	counters die
+	counters panic'
+@test "die: an oops with panic_on_oops=0 fires the die hook once; the guest goes on" {
+	live_section oops --allow-oops
+	[[ "$output" == *"oopsing task died: 137"* ]]
+	assert_counted_once die
+	[[ "$output" == *"panic fired=0 "* ]]
+	grep -q "Oops: " "$SERIAL"
+	[ "$(count_lines die)" -eq 1 ]
 }
