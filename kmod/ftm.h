@@ -96,6 +96,7 @@ struct ftm_set {
 	u64 bytes;
 	struct ftm_span *spans;
 	struct ftm_set_range *ranges;
+	struct rcu_head rcu;
 };
 
 extern struct ftm_set __rcu *ftm_live_set;
