@@ -1,124 +1,230 @@
 #!/usr/bin/env bats
-# Tests of tests/vm/vm-run and tests/vm/qmp themselves: each test boots a guest.
+# Tests of tests/vm/vm-run and tests/vm/qmp themselves.  Each boot costs 8-30 s
+# under TCG, so claims that need the same kind of guest share one boot: the first
+# test that needs it boots it (booted), each test then judges its own part of
+# what came back (result).  Claims about how a guest ends need a boot each.
 
 bats_require_minimum_version 1.5.0
 
+load host-helpers
+
 setup_file() {
-	export TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	export VMRUN=$TOP/tests/vm/vm-run QMP=$TOP/tests/vm/qmp
-	make -s -C "$TOP/tests/modules" > /dev/null
+	host_setup_file tests/modules
 }
 
 setup() {
-	# vm-run makes its run directory here; the test checks it is gone afterwards.
-	export TMPDIR=$BATS_TEST_TMPDIR/tmp
-	mkdir -p "$TMPDIR"
-	cd "$TOP"
+	host_setup
 }
 
-# A vm-run left in the background by a failed test ends with it (its trap kills QEMU).
 teardown() {
-	# shown only when the test failed: what the last `run` saw
-	echo "last run: status=${status:-} output:"
-	echo "${output:-}"
-	if [ -n "${BG_PID:-}" ]; then
-		kill "$BG_PID" 2> /dev/null
-		wait "$BG_PID" 2> /dev/null
-	fi
-	true
+	host_teardown
 }
 
-# No QEMU of ours left behind, no run directory left behind.
+# No QEMU of ours left behind, no run directory left behind under $TMPDIR.
 assert_clean() {
-	! pgrep -f "mount_tag=ftmshare.*$BATS_TEST_TMPDIR" > /dev/null
-	[ -z "$(ls -A "$TMPDIR")" ]
+	! pgrep -f "mount_tag=ftmshare.*${1:-$BATS_TEST_TMPDIR}" > /dev/null
+	[ -z "$(ls -A "${1:-$BATS_TEST_TMPDIR}/tmp")" ]
 }
 
-@test "exit status 0 of the command passes through" {
-	run "$VMRUN" -- true
-	[ "$status" -eq 0 ]
-	assert_clean
+# booted NAME [VM-RUN ARGS...]: run vm-run once for the whole file under the name
+# NAME, with its own TMPDIR ($BATS_FILE_TMPDIR/NAME/tmp) and cwd; its status,
+# stdout and stderr are kept there.  A later call with the same NAME reuses them.
+booted() {
+	local d=$BATS_FILE_TMPDIR/$1
+	shift
+	[ -e "$d/status" ] && return 0
+	mkdir -p "$d/tmp"
+	local rc=0
+	TMPDIR=$d/tmp "$VMRUN" "$@" > "$d/out" 2> "$d/err" || rc=$?
+	echo "$rc" > "$d/status"
 }
 
-@test "exit status 1 of the command passes through" {
-	run "$VMRUN" -- false
-	[ "$status" -eq 1 ]
+# result NAME: status, output, lines and stderr of the shared boot NAME, as
+# `run --separate-stderr` would have set them.
+result() {
+	local d=$BATS_FILE_TMPDIR/$1
+	status=$(< "$d/status")
+	output=$(< "$d/out")
+	stderr=$(< "$d/err")
+	mapfile -t lines < "$d/out"
 }
 
-@test "exit 7, stdout and stderr come back apart; argv, cwd and env as on the host" {
-	cd "$TOP/tests"
-	run --separate-stderr "$VMRUN" -- bash -c \
-		'echo "out:$1:$2"; echo "err:$PWD" >&2; echo "env:$HOME:${FTM_VM_SHARE:+share}:$(id -u)" ; exit 7' \
-		argv0 'a b' "it's"
-	[ "$status" -eq 7 ]
-	[ "${lines[0]}" = "out:a b:it's" ]
-	[ "${lines[1]}" = "env:/root:share:0" ]
-	[ "$stderr" = "err:$TOP/tests" ]
-	assert_clean
-}
-
-@test "the share dir round-trips files; the rest of the host root is read-only" {
-	local d=$BATS_TEST_TMPDIR/run
-	mkdir -p "$d/share"
-	echo "from the host" > "$d/share/in"
-	run "$VMRUN" --dir "$d" -- bash -c '
-		cat "$FTM_VM_SHARE/in" > "$FTM_VM_SHARE/out" && echo "from the guest" >> "$FTM_VM_SHARE/out" &&
-		echo scratch > /work-harness-probe && echo scratch >> "$0"' "$BATS_TEST_TMPDIR/host-file"
-	[ "$status" -eq 0 ]
-	[ "$(cat "$d/share/out")" = "$(printf 'from the host\nfrom the guest')" ]
-	# writes outside the share land in the overlay and vanish
-	[ ! -e /work-harness-probe ]
-	[ ! -e "$BATS_TEST_TMPDIR/host-file" ]
-	[ -s "$d/serial.log" ]
-}
-
-@test "default guest has legacy pmem at 0x20000000 (64 MiB): /proc/iomem and /dev/pmem0" {
-	run "$VMRUN" -- bash -c '
+# One guest with the default options, no --dir: the command succeeds, after it
+# prints what the default legacy pmem looks like.
+boot_default() {
+	booted default -- bash -c '
 		grep -i "persistent memory" /proc/iomem
 		modprobe nd_e820 && modprobe nd_pmem && udevadm settle 2>/dev/null
 		for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/pmem0 ] && break; sleep 0.5; done
 		echo "pmem0 bytes=$(blockdev --getsize64 /dev/pmem0)"'
+	result default
+}
+
+@test "exit status 0 of the command passes through" {
+	boot_default
 	[ "$status" -eq 0 ]
+	assert_clean "$BATS_FILE_TMPDIR/default"
+}
+
+@test "default guest has legacy pmem at 0x20000000 (64 MiB): /proc/iomem and /dev/pmem0" {
+	boot_default
 	[[ "$output" == *"20000000-23ffffff : Persistent Memory (legacy)"* ]]
 	[[ "$output" == *"pmem0 bytes=67108864"* ]]
 }
 
-@test "--no-pmem: no persistent memory and no /dev/pmem0" {
-	run "$VMRUN" --no-pmem -- bash -c '
+# --no-pmem, and a command that prints what it found, then fails.
+boot_no_pmem() {
+	booted no-pmem --no-pmem -- bash -c '
 		grep -ci "persistent memory" /proc/iomem
 		modprobe nd_e820; modprobe nd_pmem; sleep 1
-		[ -e /dev/pmem0 ] && echo "pmem0 present" || echo "no pmem0"'
-	[ "$status" -eq 0 ]
+		[ -e /dev/pmem0 ] && echo "pmem0 present" || echo "no pmem0"
+		exit 1'
+	result no-pmem
+}
+
+@test "exit status 1 of the command passes through" {
+	boot_no_pmem
+	[ "$status" -eq 1 ]
+	assert_clean "$BATS_FILE_TMPDIR/no-pmem"
+}
+
+@test "--no-pmem: no persistent memory and no /dev/pmem0" {
+	boot_no_pmem
+	# status 1: the command ran to its end
+	[ "$status" -eq 1 ]
 	[ "${lines[0]}" = "0" ]
 	[ "${lines[1]}" = "no pmem0" ]
 }
 
-@test "--nvdimm 128M gives an ACPI NVDIMM region of 128 MiB" {
-	run "$VMRUN" --no-pmem --nvdimm 128M -- bash -c '
+# Every machine option at once, and a command that checks how its argv, cwd,
+# environment and output streams come across, then exits 7.
+boot_options() {
+	cd "$TOP/tests"
+	booted options --smp 1 --mem 768M --append "ftm.harness=yes" --append "ftm.second=2" -- bash -c '
+		echo "out:$1:$2"; echo "err:$PWD" >&2; echo "env:$HOME:${FTM_VM_SHARE:+share}:$(id -u)"
+		nproc; awk "/MemTotal/ { print (\$2 < 786432 && \$2 > 600000) ? \"mem ok\" : \$2 }" /proc/meminfo
+		cat /proc/cmdline
+		exit 7' argv0 'a b' "it's"
+	cd "$TOP"
+	result options
+}
+
+@test "exit 7, stdout and stderr come back apart; argv, cwd and env as on the host" {
+	boot_options
+	[ "$status" -eq 7 ]
+	[ "${lines[0]}" = "out:a b:it's" ]
+	[ "${lines[1]}" = "env:/root:share:0" ]
+	[ "$stderr" = "err:$TOP/tests" ]
+	assert_clean "$BATS_FILE_TMPDIR/options"
+}
+
+@test "--smp, --mem and --append reach the guest" {
+	boot_options
+	[ "$status" -eq 7 ]
+	[ "${lines[2]}" = "1" ]
+	[ "${lines[3]}" = "mem ok" ]
+	[[ "${lines[4]}" == *" ftm.harness=yes ftm.second=2"* ]]
+}
+
+# A run directory of our own, a command that goes through the share and writes
+# outside it, then panics, expected: the share must keep what it wrote.
+boot_share() {
+	SHARE_RUN=$BATS_FILE_TMPDIR/share/run
+	if [ ! -e "$SHARE_RUN/share/in" ]; then
+		mkdir -p "$SHARE_RUN/share"
+		echo "from the host" > "$SHARE_RUN/share/in"
+	fi
+	booted share --dir "$SHARE_RUN" --serial-log "$BATS_FILE_TMPDIR/share/copy.log" --expect-down -- bash -c '
+		cat "$FTM_VM_SHARE/in" > "$FTM_VM_SHARE/out" && echo "from the guest" >> "$FTM_VM_SHARE/out" &&
+		echo scratch > /work-harness-probe && echo scratch >> "$0" && : > "$FTM_VM_SHARE/wrote"
+		echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger' "$BATS_FILE_TMPDIR/share/host-file"
+	result share
+}
+
+@test "the share dir round-trips files; the rest of the host root is read-only" {
+	boot_share
+	# every write in the guest succeeded
+	[ -e "$SHARE_RUN/share/wrote" ]
+	[ "$(cat "$SHARE_RUN/share/out")" = "$(printf 'from the host\nfrom the guest')" ]
+	# writes outside the share land in the overlay and vanish
+	[ ! -e /work-harness-probe ]
+	[ ! -e "$BATS_FILE_TMPDIR/share/host-file" ]
+	[ -s "$SHARE_RUN/serial.log" ]
+}
+
+@test "--expect-down with a panic exits 0 and the serial log has the panic" {
+	boot_share
+	[ "$status" -eq 0 ]
+	grep -q "Kernel panic - not syncing: sysrq triggered crash" "$SHARE_RUN/serial.log"
+	cmp "$SHARE_RUN/serial.log" "$BATS_FILE_TMPDIR/share/copy.log"
+}
+
+# qmp_to FILE ARGS...: one tests/vm/qmp exchange with the guest of $NQ_RUN; its
+# output, then its exit status, into FILE for the test that judges it.
+qmp_to() {
+	local rc=0
+	"$QMP" "$NQ_RUN/qmp.sock" "${@:2}" > "$1" 2>&1 || rc=$?
+	echo "$rc" >> "$1"
+}
+
+# An ACPI NVDIMM from the start and, over QMP, an NMI and a hot-added one.  The
+# guest reports the cold-plugged NVDIMM, waits for the host's QMP commands, then
+# reports what they did; the host keeps each QMP exchange's status and reply.
+boot_nvdimm_qmp() {
+	local d=$BATS_FILE_TMPDIR/nvdimm-qmp rc=0
+	NQ_RUN=$d/run
+	[ -e "$d/status" ] && { result nvdimm-qmp; return 0; }
+	rm -rf "$NQ_RUN"
+	mkdir -p "$d/tmp" "$NQ_RUN"
+	TMPDIR=$d/tmp "$VMRUN" --dir "$NQ_RUN" --qmp --no-pmem --nvdimm 128M -- bash -c '
 		modprobe nfit && modprobe nd_pmem
 		for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/pmem0 ] && break; sleep 0.5; done
 		echo "region0 size=$(cat /sys/bus/nd/devices/region0/size)"
 		echo "provider=$(cat /sys/bus/nd/devices/ndbus0/provider)"
-		echo "pmem0 bytes=$(blockdev --getsize64 /dev/pmem0)"'
+		echo "pmem0 bytes=$(blockdev --getsize64 /dev/pmem0)"
+		touch "$FTM_VM_SHARE/ready"
+		for i in $(seq 300); do [ -e "$FTM_VM_SHARE/go" ] && break; sleep 0.2; done
+		for i in $(seq 20); do [ -b /dev/pmem1 ] && break; sleep 0.5; done
+		echo "nmi=$(dmesg | grep -c "NMI received for unknown reason")"
+		echo "region1 size=$(cat /sys/bus/nd/devices/region1/size)"' > "$d/out" 2> "$d/err" &
+	BG_PID=$!
+	while kill -0 "$BG_PID" 2> /dev/null && [ ! -e "$NQ_RUN/share/ready" ]; do
+		sleep 0.2
+	done
+	qmp_to "$d/nmi" inject-nmi
+	qmp_to "$d/add" nvdimm-add nvhot 64M
+	qmp_to "$d/bogus" '{"execute": "no-such-command"}'
+	touch "$NQ_RUN/share/go"
+	wait "$BG_PID" || rc=$?
+	BG_PID=
+	echo "$rc" > "$d/status"
+	result nvdimm-qmp
+}
+
+@test "--nvdimm 128M gives an ACPI NVDIMM region of 128 MiB" {
+	boot_nvdimm_qmp
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"region0 size=134217728"* ]]
 	[[ "$output" == *"provider=ACPI.NFIT"* ]]
 	[[ "$output" == *"pmem0 bytes=134217728"* ]]
 }
 
-@test "--smp, --mem and --append reach the guest" {
-	run "$VMRUN" --smp 1 --mem 768M --append "ftm.harness=yes" --append "ftm.second=2" -- bash -c '
-		nproc; awk "/MemTotal/ { print (\$2 < 786432 && \$2 > 600000) ? \"mem ok\" : \$2 }" /proc/meminfo
-		cat /proc/cmdline'
+@test "--qmp: inject-nmi reaches the guest, nvdimm-add hot-adds a region" {
+	boot_nvdimm_qmp
+	local d=$BATS_FILE_TMPDIR/nvdimm-qmp
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "1" ]
-	[ "${lines[1]}" = "mem ok" ]
-	[[ "${lines[2]}" == *" ftm.harness=yes ftm.second=2"* ]]
+	# each file: the reply, then qmp's exit status
+	[ "$(cat "$d/nmi")" = "$(printf '{"return": {}}\n0')" ]
+	[ "$(tail -n1 "$d/add")" = 0 ]
+	[ "$(tail -n1 "$d/bogus")" = 1 ]
+	grep -q CommandNotFound "$d/bogus"
+	[ "${lines[3]}" = "nmi=1" ]
+	[ "${lines[4]}" = "region1 size=67108864" ]
 }
 
 @test "--timeout kills the guest and exits 124" {
 	SECONDS=0
-	run "$VMRUN" --timeout 20 -- sleep 600
+	run "$VMRUN" --timeout 10 -- sleep 600
 	[ "$status" -eq 124 ]
 	[ "$SECONDS" -lt 60 ]
 	assert_clean
@@ -129,15 +235,6 @@ assert_clean() {
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"Kernel panic"* ]]
 	assert_clean
-}
-
-@test "--expect-down with a panic exits 0 and the serial log has the panic" {
-	local d=$BATS_TEST_TMPDIR/run
-	run "$VMRUN" --dir "$d" --serial-log "$BATS_TEST_TMPDIR/copy.log" --expect-down -- bash -c \
-		'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger'
-	[ "$status" -eq 0 ]
-	grep -q "Kernel panic - not syncing: sysrq triggered crash" "$d/serial.log"
-	cmp "$d/serial.log" "$BATS_TEST_TMPDIR/copy.log"
 }
 
 @test "--expect-down with a command that returns exits 125" {
@@ -159,34 +256,6 @@ assert_clean() {
 		'insmod tests/modules/ftm_provoke.ko && echo warn > /sys/kernel/debug/ftm_provoke/trigger'
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"WARNING:"* ]]
-}
-
-@test "--qmp: inject-nmi reaches the guest, nvdimm-add hot-adds a region" {
-	local d=$BATS_TEST_TMPDIR/run
-	"$VMRUN" --dir "$d" --qmp --no-pmem -- bash -c '
-		modprobe nfit && modprobe nd_pmem
-		touch "$FTM_VM_SHARE/ready"
-		for i in $(seq 300); do [ -e "$FTM_VM_SHARE/go" ] && break; sleep 0.2; done
-		for i in $(seq 20); do [ -b /dev/pmem0 ] && break; sleep 0.5; done
-		dmesg | grep -c "NMI received for unknown reason"
-		cat /sys/bus/nd/devices/region0/size' > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	BG_PID=$!
-	for i in $(seq 240); do [ -e "$d/share/ready" ] && break; sleep 0.5; done
-	[ -e "$d/share/ready" ]
-	run "$QMP" "$d/qmp.sock" inject-nmi
-	[ "$status" -eq 0 ]
-	[ "$output" = '{"return": {}}' ]
-	run "$QMP" "$d/qmp.sock" nvdimm-add nvhot 64M
-	[ "$status" -eq 0 ]
-	run "$QMP" "$d/qmp.sock" '{"execute": "no-such-command"}'
-	[ "$status" -eq 1 ]
-	[[ "$output" == *CommandNotFound* ]]
-	touch "$d/share/go"
-	wait "$BG_PID"
-	BG_PID=
-	run cat "$BATS_TEST_TMPDIR/out"
-	[ "${lines[0]}" = "1" ]
-	[ "${lines[1]}" = "67108864" ]
 }
 
 @test "usage errors exit 125 without booting" {
