@@ -6,42 +6,38 @@
 
 load helpers
 
-setup_file() {
-	ftm_load
-}
-
-teardown_file() {
-	ftm_unload
-}
-
+setup_file() { ftm_kmod_suite_setup; }
+teardown_file() { ftm_unload; }
+# The claims count from 0 (fired, flushed_bytes, flush lines): each test gets
+# a module loaded just now, flushing line by line, with the pmem range enabled.
 setup() {
-	ftm_unload
-	ftm_load
-	ftm_dmesg_clear
-	echo lines > $CFS/method
+	ftm_kmod_fresh lines
 	ftm_range_make p $PMEM_START $PMEM_SIZE
 }
 
 teardown() {
-	[ "$(cat /sys/devices/system/cpu/cpu1/online)" = 1 ] ||
+	[ "$(</sys/devices/system/cpu/cpu1/online)" = 1 ] ||
 		echo 1 > /sys/devices/system/cpu/cpu1/online
-	ftm_reset
 }
+
+# The log is read with ftm_klog_take only, so each read holds what was logged
+# since setup or the previous read, and a stray flush line fails the test.
 
 @test "cpu_offline: a CPU going offline flushes the set on that CPU" {
 	echo 1 > $CFS/hooks/cpu_offline/enabled
 	echo 0 > /sys/devices/system/cpu/cpu1/online
-	line=$(dmesg | grep -o 'flushtm: flush hook=cpu_offline .*')
-	[ "$(grep -c . <<<"$line")" = 1 ]
+	log=$(ftm_klog_take --decode)	# lines start with facility:level
+	line=$(ftm_grep_o 'flushtm: flush hook=cpu_offline ' "$log")
+	[ "$(ftm_nlines "$line")" = 1 ]
 	[ "$(ftm_field cpu "$line")" = 1 ]
 	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
 	[ "$(ftm_field ranges "$line")" = 1 ]
-	dmesg -r | grep -qE '^<6>(\[[^]]*\] )?flushtm: flush hook=cpu_offline '
-	[ "$(cat $CFS/hooks/cpu_offline/fired)" = 1 ]
-	[ "$(cat $CFS/hooks/cpu_offline/flushed_bytes)" = $PMEM_SIZE ]
+	[ "$(ftm_grep_count '^kern *:info *: (\[[^]]*\] )?flushtm: flush hook=cpu_offline ' "$log")" = 1 ]
+	[ "$(<$CFS/hooks/cpu_offline/fired)" = 1 ]
+	[ "$(<$CFS/hooks/cpu_offline/flushed_bytes)" = $PMEM_SIZE ]
 	# coming back online is not an event
 	echo 1 > /sys/devices/system/cpu/cpu1/online
-	[ "$(cat $CFS/hooks/cpu_offline/fired)" = 1 ]
+	[ "$(<$CFS/hooks/cpu_offline/fired)" = 1 ]
 	ftm_assert_no_kernel_complaints
 }
 
@@ -49,7 +45,8 @@ teardown() {
 	echo cache > $CFS/method
 	echo 1 > $CFS/hooks/cpu_offline/enabled
 	echo 0 > /sys/devices/system/cpu/cpu1/online
-	line=$(dmesg | grep -o 'flushtm: flush hook=cpu_offline .*')
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=cpu_offline ' "$log")
 	[ "$(ftm_field method "$line")" = cache ]
 	[ "$(ftm_field cpu "$line")" = 1 ]
 	ftm_assert_no_kernel_complaints
@@ -59,8 +56,9 @@ teardown() {
 	echo 1 > $CFS/hooks/cpu_offline/enabled
 	echo 0 > $CFS/hooks/cpu_offline/enabled
 	echo 0 > /sys/devices/system/cpu/cpu1/online
-	[ "$(dmesg | grep -c 'flushtm: flush ' || true)" = 0 ]
-	[ "$(cat $CFS/hooks/cpu_offline/fired)" = 0 ]
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: flush ' "$log")" = 0 ]
+	[ "$(<$CFS/hooks/cpu_offline/fired)" = 0 ]
 }
 
 @test "exit: an enrolled process flushes the set when it exits" {
@@ -68,15 +66,16 @@ teardown() {
 	ftm_sleeper
 	pid=$FTM_SLEEPER
 	echo $pid > $CFS/hooks/exit/pids
-	[ "$(cat $CFS/hooks/exit/pids)" = $pid ]
+	[ "$(<$CFS/hooks/exit/pids)" = $pid ]
 	kill $pid
 	wait $pid || true
-	line=$(dmesg | grep -o 'flushtm: flush hook=exit .*')
-	[ "$(grep -c . <<<"$line")" = 1 ]
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=exit ' "$log")
+	[ "$(ftm_nlines "$line")" = 1 ]
 	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
-	[ "$(cat $CFS/hooks/exit/fired)" = 1 ]
-	[ "$(cat $CFS/hooks/exit/flushed_bytes)" = $PMEM_SIZE ]
-	[ -z "$(cat $CFS/hooks/exit/pids)" ]
+	[ "$(<$CFS/hooks/exit/fired)" = 1 ]
+	[ "$(<$CFS/hooks/exit/flushed_bytes)" = $PMEM_SIZE ]
+	[ -z "$(<$CFS/hooks/exit/pids)" ]
 	ftm_assert_no_kernel_complaints
 }
 
@@ -87,12 +86,15 @@ teardown() {
 	ftm_sleeper; c=$FTM_SLEEPER
 	echo $a > $CFS/hooks/exit/pids
 	echo $b > $CFS/hooks/exit/pids
-	[ "$(cat $CFS/hooks/exit/pids | sort -n | tr '\n' ' ')" = "$(printf '%s\n' $a $b | sort -n | tr '\n' ' ')" ]
+	mapfile -t pids < $CFS/hooks/exit/pids	# a and b, in any order
+	[ ${#pids[@]} = 2 ]
+	[[ " ${pids[*]} " == *" $a "* && " ${pids[*]} " == *" $b "* ]]
 	kill $c; wait $c || true
-	[ "$(cat $CFS/hooks/exit/fired)" = 0 ]
+	[ "$(<$CFS/hooks/exit/fired)" = 0 ]
 	kill $a $b; wait $a $b || true
-	[ "$(cat $CFS/hooks/exit/fired)" = 2 ]
-	[ "$(dmesg | grep -c 'flushtm: flush hook=exit ')" = 2 ]
+	[ "$(<$CFS/hooks/exit/fired)" = 2 ]
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: flush hook=exit ' "$log")" = 2 ]
 }
 
 @test "exit: a withdrawn process flushes nothing, and withdrawing does not flush" {
@@ -101,10 +103,11 @@ teardown() {
 	pid=$FTM_SLEEPER
 	echo $pid > $CFS/hooks/exit/pids
 	echo -$pid > $CFS/hooks/exit/pids
-	[ -z "$(cat $CFS/hooks/exit/pids)" ]
+	[ -z "$(<$CFS/hooks/exit/pids)" ]
 	kill $pid; wait $pid || true
-	[ "$(cat $CFS/hooks/exit/fired)" = 0 ]
-	[ "$(dmesg | grep -c 'flushtm: flush ' || true)" = 0 ]
+	[ "$(<$CFS/hooks/exit/fired)" = 0 ]
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: flush ' "$log")" = 0 ]
 }
 
 @test "exit hook disarmed: an enrolled process exits without a flush" {
@@ -112,8 +115,8 @@ teardown() {
 	pid=$FTM_SLEEPER
 	echo $pid > $CFS/hooks/exit/pids
 	kill $pid; wait $pid || true
-	[ "$(cat $CFS/hooks/exit/fired)" = 0 ]
-	[ -z "$(cat $CFS/hooks/exit/pids)" ]
+	[ "$(<$CFS/hooks/exit/fired)" = 0 ]
+	[ -z "$(<$CFS/hooks/exit/pids)" ]
 }
 
 @test "unload with an enrolled live process and every hook armed" {
@@ -124,6 +127,6 @@ teardown() {
 	rmdir $CFS/ranges/p
 	rmmod flushtm
 	kill $pid; wait $pid || true
-	ftm_load
+	insmod "$FTM_KO"
 	ftm_assert_no_kernel_complaints
 }

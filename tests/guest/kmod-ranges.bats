@@ -5,43 +5,34 @@
 
 load helpers
 
-setup_file() {
-	ftm_load
-}
-
-teardown_file() {
-	ftm_unload
-}
-
-setup() {
-	ftm_unload
-	ftm_load
-	ftm_dmesg_clear
-	echo lines > $CFS/method
-}
-
-teardown() {
-	ftm_reset
-}
+setup_file() { ftm_kmod_suite_setup; }
+teardown_file() { ftm_unload; }
+# The claims count from 0 (fired, flushed_bytes, the other hooks' counters):
+# each test gets a module loaded just now, flushing line by line.
+setup() { ftm_kmod_fresh lines; }
 
 M=$((1 << 20))
 LINE_RE='^flushtm: flush hook=[a-z_]+ ranges=[0-9]+ bytes=[0-9]+ method=(lines|cache) ns=[0-9]+ cpu=[0-9]+$'
 
+# The log is read with ftm_klog_take only, so each read holds what was logged
+# since setup or the previous read, and a stray flush line fails the test.
+
 # flush_all: one manual flush; prints its log line.
 flush_all() {
-	dmesg -C
+	local log
 	echo all > $CFS/flush
-	dmesg | grep -o 'flushtm: flush hook=manual .*'
+	log=$(ftm_klog_take) || return 1
+	ftm_grep_o 'flushtm: flush hook=manual ' "$log"
 }
 
 @test "a manual flush logs one KERN_INFO line in the documented format" {
 	ftm_range_make p $PMEM_START $PMEM_SIZE
-	dmesg -C
 	echo all > $CFS/flush
-	[ "$(dmesg | grep -c 'flushtm: flush ')" = 1 ]
-	line=$(dmesg | grep -o 'flushtm: flush .*')
+	log=$(ftm_klog_take --decode)	# lines start with facility:level
+	[ "$(ftm_grep_count 'flushtm: flush ' "$log")" = 1 ]
+	line=$(ftm_grep_o 'flushtm: flush ' "$log")
 	[[ $line =~ $LINE_RE ]]
-	dmesg -r | grep -qE '^<6>(\[[^]]*\] )?flushtm: flush hook=manual '
+	[ "$(ftm_grep_count '^kern *:info *: (\[[^]]*\] )?flushtm: flush hook=manual ' "$log")" = 1 ]
 	[ "$(ftm_field ranges "$line")" = 1 ]
 	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
 	[ "$(ftm_field method "$line")" = lines ]
@@ -52,15 +43,15 @@ flush_all() {
 	ftm_range_make p $PMEM_START $PMEM_SIZE
 	for i in 1 2 3; do
 		line=$(flush_all)
-		[ "$(cat $CFS/hooks/manual/fired)" = $i ]
-		[ "$(cat $CFS/hooks/manual/flushed_bytes)" = $((i * PMEM_SIZE)) ]
-		[ "$(cat $CFS/hooks/manual/last_ns)" = "$(ftm_field ns "$line")" ]
-		[ "$(cat $CFS/hooks/manual/max_ns)" -ge "$(cat $CFS/hooks/manual/last_ns)" ]
-		[ "$(cat $CFS/ranges/p/flushed_bytes)" = $((i * PMEM_SIZE)) ]
+		[ "$(<$CFS/hooks/manual/fired)" = $i ]
+		[ "$(<$CFS/hooks/manual/flushed_bytes)" = $((i * PMEM_SIZE)) ]
+		[ "$(<$CFS/hooks/manual/last_ns)" = "$(ftm_field ns "$line")" ]
+		[ "$(<$CFS/hooks/manual/max_ns)" -ge "$(<$CFS/hooks/manual/last_ns)" ]
+		[ "$(<$CFS/ranges/p/flushed_bytes)" = $((i * PMEM_SIZE)) ]
 	done
 	# counters of the other hooks did not move
 	for h in panic die nmi reboot kexec cpu_offline exit aperture; do
-		[ "$(cat $CFS/hooks/$h/fired)" = 0 ]
+		[ "$(<$CFS/hooks/$h/fired)" = 0 ]
 	done
 }
 
@@ -68,7 +59,7 @@ flush_all() {
 	line=$(flush_all)
 	[ "$(ftm_field ranges "$line")" = 0 ]
 	[ "$(ftm_field bytes "$line")" = 0 ]
-	[ "$(cat $CFS/hooks/manual/fired)" = 1 ]
+	[ "$(<$CFS/hooks/manual/fired)" = 1 ]
 	# a disabled range is not in the set
 	mkdir $CFS/ranges/off
 	echo $PMEM_START > $CFS/ranges/off/start
@@ -84,8 +75,8 @@ flush_all() {
 	[ "$(ftm_field ranges "$line")" = 1 ]
 	[ "$(ftm_field bytes "$line")" = $((48 * M)) ]
 	# each range counts its own size as flushed
-	[ "$(cat $CFS/ranges/a/flushed_bytes)" = $((32 * M)) ]
-	[ "$(cat $CFS/ranges/b/flushed_bytes)" = $((32 * M)) ]
+	[ "$(<$CFS/ranges/a/flushed_bytes)" = $((32 * M)) ]
+	[ "$(<$CFS/ranges/b/flushed_bytes)" = $((32 * M)) ]
 }
 
 @test "merging: touching ranges are one span; a contained or duplicate range adds nothing" {
@@ -121,14 +112,14 @@ flush_all() {
 @test "flush NAME flushes only that range" {
 	ftm_range_make a 0x20000000 4M
 	ftm_range_make b 0x22000000 8M
-	dmesg -C
 	echo b > $CFS/flush
-	line=$(dmesg | grep -o 'flushtm: flush hook=manual .*')
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=manual ' "$log")
 	[ "$(ftm_field ranges "$line")" = 1 ]
 	[ "$(ftm_field bytes "$line")" = $((8 * M)) ]
-	[ "$(cat $CFS/ranges/b/flushed_bytes)" = $((8 * M)) ]
-	[ "$(cat $CFS/ranges/a/flushed_bytes)" = 0 ]
-	[ "$(cat $CFS/hooks/manual/flushed_bytes)" = $((8 * M)) ]
+	[ "$(<$CFS/ranges/b/flushed_bytes)" = $((8 * M)) ]
+	[ "$(<$CFS/ranges/a/flushed_bytes)" = 0 ]
+	[ "$(<$CFS/hooks/manual/flushed_bytes)" = $((8 * M)) ]
 }
 
 @test "method: cache, lines, and auto by cache_threshold" {
@@ -150,31 +141,31 @@ flush_all() {
 @test "aperture: disabling an enabled range flushes it first" {
 	ftm_range_make p $PMEM_START $PMEM_SIZE
 	ftm_range_make q 0x1000000 16M
-	dmesg -C
 	echo 0 > $CFS/ranges/p/enabled
-	[ "$(dmesg | grep -c 'flushtm: flush ')" = 1 ]
-	line=$(dmesg | grep -o 'flushtm: flush hook=aperture .*')
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: flush ' "$log")" = 1 ]
+	line=$(ftm_grep_o 'flushtm: flush hook=aperture ' "$log")
 	[[ $line =~ $LINE_RE ]]
 	[ "$(ftm_field ranges "$line")" = 1 ]
 	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
-	[ "$(cat $CFS/hooks/aperture/fired)" = 1 ]
-	[ "$(cat $CFS/hooks/aperture/flushed_bytes)" = $PMEM_SIZE ]
-	[ "$(cat $CFS/ranges/p/flushed_bytes)" = $PMEM_SIZE ]
+	[ "$(<$CFS/hooks/aperture/fired)" = 1 ]
+	[ "$(<$CFS/hooks/aperture/flushed_bytes)" = $PMEM_SIZE ]
+	[ "$(<$CFS/ranges/p/flushed_bytes)" = $PMEM_SIZE ]
 	# disabling again, or a disabled range, flushes nothing
 	echo 0 > $CFS/ranges/p/enabled
-	[ "$(cat $CFS/hooks/aperture/fired)" = 1 ]
+	[ "$(<$CFS/hooks/aperture/fired)" = 1 ]
 }
 
 @test "aperture: rmdir of an enabled range flushes it; of a disabled one does not" {
 	ftm_range_make p $PMEM_START $PMEM_SIZE
-	dmesg -C
 	rmdir $CFS/ranges/p
-	line=$(dmesg | grep -o 'flushtm: flush hook=aperture .*')
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=aperture ' "$log")
 	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
-	[ "$(cat $CFS/hooks/aperture/fired)" = 1 ]
+	[ "$(<$CFS/hooks/aperture/fired)" = 1 ]
 	mkdir $CFS/ranges/off
 	rmdir $CFS/ranges/off
-	[ "$(cat $CFS/hooks/aperture/fired)" = 1 ]
+	[ "$(<$CFS/hooks/aperture/fired)" = 1 ]
 	# the withdrawn range is gone from the set
 	line=$(flush_all)
 	[ "$(ftm_field bytes "$line")" = 0 ]
@@ -183,9 +174,9 @@ flush_all() {
 @test "aperture: an overlapped range withdrawn flushes its own bytes, the rest stays" {
 	ftm_range_make a 0x20000000 32M
 	ftm_range_make b 0x21000000 32M
-	dmesg -C
 	echo 0 > $CFS/ranges/a/enabled
-	line=$(dmesg | grep -o 'flushtm: flush hook=aperture .*')
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=aperture ' "$log")
 	[ "$(ftm_field bytes "$line")" = $((32 * M)) ]
 	line=$(flush_all)
 	[ "$(ftm_field bytes "$line")" = $((32 * M)) ]
@@ -194,10 +185,10 @@ flush_all() {
 @test "aperture hook disarmed: a withdrawn range is not flushed" {
 	ftm_range_make p $PMEM_START $PMEM_SIZE
 	echo 0 > $CFS/hooks/aperture/enabled
-	dmesg -C
 	echo 0 > $CFS/ranges/p/enabled
-	[ "$(dmesg | grep -c 'flushtm: flush ' || true)" = 0 ]
-	[ "$(cat $CFS/hooks/aperture/fired)" = 0 ]
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: flush ' "$log")" = 0 ]
+	[ "$(<$CFS/hooks/aperture/fired)" = 0 ]
 }
 
 @test "a large set is flushed whole (split over CPUs)" {
@@ -214,14 +205,14 @@ flush_all() {
 	mkdir $CFS/ranges/b
 	echo 0x21000000 > $CFS/ranges/b/start
 	echo 16M > $CFS/ranges/b/size
-	( for i in $(seq 40); do echo all > $CFS/flush; done ) &
+	( for ((i = 0; i < 40; i++)); do echo all > $CFS/flush; done ) &
 	flusher=$!
-	for i in $(seq 20); do
+	for ((i = 0; i < 20; i++)); do
 		echo 1 > $CFS/ranges/b/enabled
 		echo 0 > $CFS/ranges/b/enabled
 	done
 	wait $flusher
-	[ "$(cat $CFS/hooks/manual/fired)" = 40 ]
-	[ "$(cat $CFS/hooks/aperture/fired)" = 20 ]
+	[ "$(<$CFS/hooks/manual/fired)" = 40 ]
+	[ "$(<$CFS/hooks/aperture/fired)" = 20 ]
 	ftm_assert_no_kernel_complaints
 }
