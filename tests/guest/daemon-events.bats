@@ -9,22 +9,6 @@
 load helpers
 load ../../flushtmd/tests/daemon-helpers
 
-# ftmd_our_ranges, same output, without a fork per attribute: under TCG a
-# fork+exec costs tens of milliseconds (hundreds on a loaded host), and the
-# shared helper's cat/basename calls made each of the dozen calls here take
-# seconds.  (Worth moving into daemon-helpers.bash.)  A range removed under
-# the walk is skipped, as it was when cat failed.
-ftmd_our_ranges() {
-	local r owner start size enabled
-	for r in "$CFS"/ranges/*/; do
-		{ read -r owner < "${r}owner" && [ "$owner" = flushtmd ] &&
-			read -r start < "${r}start" && read -r size < "${r}size" &&
-			read -r enabled < "${r}enabled"; } 2> /dev/null || continue
-		r=${r%/}
-		echo "${r##*/} $start $size $enabled"
-	done | sort
-}
-
 setup_file() {
 	ftmd_guest_setup
 	# A range of another owner, overlapping ours: never touched.

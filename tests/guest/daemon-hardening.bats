@@ -4,11 +4,9 @@
 # vm: --timeout 1200 --append loglevel=4
 #
 # Under TCG a fork+exec costs tens of milliseconds, hundreds on a loaded host
-# (binaries and libraries come over 9p), and ftmd_our_ranges forks five times
-# per range: with 50-100 ranges one call took seconds and a poll loop on it
-# competed with the daemon it was waiting for.  So this suite reads configfs
-# with the read builtin (ftmd_our_ranges and range_live below), and waits for
-# the daemon through its log instead of fixed sleeps.
+# (binaries and libraries come over 9p): this suite reads configfs with the
+# read builtin (the daemon helpers do too), and waits for the daemon through
+# its log instead of fixed sleeps.
 
 load helpers
 load ../../flushtmd/tests/daemon-helpers
@@ -24,27 +22,6 @@ setup_file() {
 
 teardown_file() {
 	ftmd_stop_quietly
-}
-
-# ftmd_range_live without a fork: the sampler below spins on it.
-range_live() {
-	local e
-	read -r e 2> /dev/null < "$CFS/ranges/$1/enabled" && [ "$e" = 1 ]
-}
-
-# ftmd_our_ranges, same output, without a fork per attribute: the shared
-# helper's cat/basename calls made one call take seconds here, and
-# ftmd_assert_unique calls it too.  (Worth moving into daemon-helpers.bash.)
-# A range removed under the walk is skipped, as it was when cat failed.
-ftmd_our_ranges() {
-	local r owner start size enabled
-	for r in "$CFS"/ranges/*/; do
-		{ read -r owner < "${r}owner" && [ "$owner" = flushtmd ] &&
-			read -r start < "${r}start" && read -r size < "${r}size" &&
-			read -r enabled < "${r}enabled"; } 2> /dev/null || continue
-		r=${r%/}
-		echo "${r##*/} $start $size $enabled"
-	done | sort
 }
 
 # Uevents reach the daemon in the order the kernel sent them, on one socket.
@@ -68,7 +45,7 @@ settled_after_sentinel() {
 sample_uncovered() {
 	local stop=$1 name=$2 n=0
 	while [ ! -e "$stop" ]; do
-		range_live "$name" || echo "uncovered at $EPOCHREALTIME"
+		ftmd_range_live "$name" || echo "uncovered at $EPOCHREALTIME"
 		((++n))
 	done
 	echo $n > "$3"
