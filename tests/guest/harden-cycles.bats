@@ -26,16 +26,6 @@ teardown() {
 	ftm_unload || true
 }
 
-# ftm_arm_all without a cat per hook.
-arm_all() {
-	local h avail
-	for h in "$CFS"/hooks/*/; do
-		read -r avail < "$h/available"
-		[ "$avail" = 1 ] && echo 1 > "$h/enabled"
-	done
-	return 0
-}
-
 # Wait until PID has exec'd `sleep` (an mm enrolled before the exec is torn
 # down by the exec itself).  Spins on the read builtin rather than forking a
 # sleep per try: the exec takes a few milliseconds, a 0.1 s nap per sleeper
@@ -71,7 +61,7 @@ nr_enrolled() {
 	local i p
 	for ((i = 0; i < 30; i++)); do
 		insmod "$FTM_KO"
-		arm_all
+		ftm_arm_all
 		ftm_range_make p $PMEM_START 4M
 		enroll_sleepers 2
 		[ "$(nr_enrolled)" -eq 2 ]
@@ -95,7 +85,7 @@ nr_enrolled() {
 	local round p
 	for round in 1 2 3 4 5; do
 		insmod "$FTM_KO"
-		arm_all
+		ftm_arm_all
 		ftm_range_make p $PMEM_START $PMEM_SIZE
 		enroll_sleepers 2
 		rmdir "$CFS/ranges/p"

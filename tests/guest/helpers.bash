@@ -87,10 +87,6 @@ ftm_write() {
 	return 1
 }
 
-# The `flushtm: flush hook=HOOK ...` lines logged since ftm_dmesg_mark.
-ftm_flush_lines() {
-	ftm_dmesg_new | grep -o "flushtm: flush hook=$1 .*" || true
-}
 
 # Value of KEY= in a flush log line (of each line, given several), as
 # sed -n 's/.* KEY=\([^ ]*\).*/\1/p' would print it, without starting sed.
@@ -119,23 +115,6 @@ ftm_dmesg_clear() {
 	FTM_DMESG_LINES=0
 }
 
-# Back to a freshly loaded state without reloading: no ranges, no
-# enrolments, method auto, hooks at their load defaults.
-ftm_reset() {
-	local r h p
-	for r in "$CFS"/ranges/*/; do
-		[ -d "$r" ] && rmdir "$r"
-	done
-	for p in $(cat "$CFS/hooks/exit/pids"); do
-		echo "-$p" > "$CFS/hooks/exit/pids"
-	done
-	echo auto > "$CFS/method"
-	for h in panic die nmi reboot kexec cpu_offline exit; do
-		echo 0 > "$CFS/hooks/$h/enabled"
-	done
-	echo 1 > "$CFS/hooks/manual/enabled"
-	echo 1 > "$CFS/hooks/aperture/enabled"
-}
 
 # Start `sleep 300` in the background and wait until it has exec'd (an mm
 # enrolled before exec is torn down by the exec itself); pid in FTM_SLEEPER.
