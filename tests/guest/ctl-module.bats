@@ -150,8 +150,9 @@ fresh_module() {
 	run "$CTL" set cache-threshold 256M
 	[ "$status" -eq 0 ]
 	[ "$(cat "$CFS/cache_threshold")" = $((256 << 20)) ]
-	sleep 60 &
-	pid=$!
+	# enrol the sleeper only once it has exec'd: an exec drops the old mm's enrolment
+	ftm_sleeper
+	pid=$FTM_SLEEPER
 	run "$CTL" enroll "$pid"
 	[ "$status" -eq 0 ]
 	grep -qx "$pid" "$CFS/hooks/exit/pids"
