@@ -1,6 +1,13 @@
 # Which kernel to build the module for: KDIR wins; else the running kernel's
 # build tree; else (a container whose kernel has no /lib/modules tree) the
 # newest installed kernel that has one.
+#
+# Every Makefile that builds against the kernel includes this file itself, and
+# nothing is exported: a top-level `make check` or `make demo` parses it before
+# its first recipe installs the kernel headers (scripts/ensure-deps.sh), so a
+# value computed then would be empty, and an exported empty KDIR would reach
+# the sub-makes as if the user had set it.  A KDIR or KVER the user gives on
+# the command line or in the environment still reaches them as usual.
 ifeq ($(origin KDIR),undefined)
   KVER := $(shell uname -r)
   ifeq ($(wildcard /lib/modules/$(KVER)/build),)
@@ -12,4 +19,3 @@ else
   KVER ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 	    $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 endif
-export KDIR KVER
