@@ -130,3 +130,76 @@ teardown() {
 	insmod "$FTM_KO"
 	ftm_assert_no_kernel_complaints
 }
+
+# ftm_exec_chain TARGET-COMM SCRIPT: start bash -c SCRIPT in the background
+# (it enrols itself, then execs) and wait until its exec chain has reached
+# TARGET-COMM; FTM_CHAIN is its pid.
+ftm_exec_chain() {
+	local want=$1 comm
+	bash -c "$2" &
+	FTM_CHAIN=$!
+	until { read -r comm < "/proc/$FTM_CHAIN/comm" && [ "$comm" = "$want" ]; } 2>/dev/null; do
+		kill -0 "$FTM_CHAIN" 2>/dev/null || {
+			echo "process $FTM_CHAIN died before it became $want" >&2
+			return 1
+		}
+	done
+}
+
+@test "exit: enrolment follows exec (sh -c 'enrol \$\$ && exec PROG'): the old mm is flushed, the new one too" {
+	echo 1 > $CFS/hooks/exit/enabled
+	ftm_exec_chain sleep "echo \$\$ > $CFS/hooks/exit/pids && exec sleep 300"
+	pid=$FTM_CHAIN
+	# the exec tore down bash's address space: one flush, and still enrolled
+	[ "$(<$CFS/hooks/exit/pids)" = $pid ]
+	[ "$(<$CFS/hooks/exit/fired)" = 1 ]
+	kill $pid; wait $pid || true
+	[ "$(<$CFS/hooks/exit/fired)" = 2 ]
+	[ "$(<$CFS/hooks/exit/flushed_bytes)" = $((2 * PMEM_SIZE)) ]
+	[ -z "$(<$CFS/hooks/exit/pids)" ]
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: flush hook=exit ' "$log")" = 2 ]
+	ftm_assert_no_kernel_complaints
+}
+
+@test "exit: a process that execs twice stays enrolled; withdrawn after, its exit flushes nothing" {
+	echo 1 > $CFS/hooks/exit/enabled
+	ftm_exec_chain sleep "echo \$\$ > $CFS/hooks/exit/pids && exec bash -c 'exec sleep 300'"
+	pid=$FTM_CHAIN
+	[ "$(<$CFS/hooks/exit/pids)" = $pid ]
+	[ "$(<$CFS/hooks/exit/fired)" = 2 ]
+	echo -$pid > $CFS/hooks/exit/pids
+	[ -z "$(<$CFS/hooks/exit/pids)" ]
+	kill $pid; wait $pid || true
+	[ "$(<$CFS/hooks/exit/fired)" = 2 ]
+	# enrolling it again after the withdrawal is refused: it is gone
+	[ "$(ftm_write $CFS/hooks/exit/pids "$pid")" = ESRCH ]
+	ftm_assert_no_kernel_complaints
+}
+
+@test "exit: a forked child enrolled before its exec is covered after it" {
+	echo 1 > $CFS/hooks/exit/enabled
+	# the child waits on a FIFO between fork and exec: enrolled in that window
+	mkfifo "$BATS_TEST_TMPDIR/go"
+	bash -c "read -r _ < '$BATS_TEST_TMPDIR/go'; exec sleep 300" &
+	pid=$!
+	echo $pid > $CFS/hooks/exit/pids
+	echo go > "$BATS_TEST_TMPDIR/go"
+	until { read -r comm < "/proc/$pid/comm" && [ "$comm" = sleep ]; } 2>/dev/null; do :; done
+	[ "$(<$CFS/hooks/exit/pids)" = $pid ]
+	kill $pid; wait $pid || true
+	[ "$(<$CFS/hooks/exit/fired)" = 2 ]
+	[ -z "$(<$CFS/hooks/exit/pids)" ]
+}
+
+@test "unload while an exec'd enrolled process lives, then it exits" {
+	echo 1 > $CFS/hooks/exit/enabled
+	ftm_exec_chain sleep "echo \$\$ > $CFS/hooks/exit/pids && exec sleep 300"
+	pid=$FTM_CHAIN
+	rmdir $CFS/ranges/p
+	rmmod flushtm
+	kill $pid; wait $pid || true
+	insmod "$FTM_KO"
+	[ -z "$(<$CFS/hooks/exit/pids)" ]
+	ftm_assert_no_kernel_complaints
+}
