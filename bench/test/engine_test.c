@@ -5,7 +5,10 @@
  * every part/nparts split, every line of every span is flushed exactly once,
  * nothing else is touched, the parts are balanced, the watchdog is fed at
  * least every FTM_CHUNK_BYTES, a walk never fences and the instruction
- * follows the requested operation.  Prints TAP.
+ * follows the requested operation; spans at odd byte offsets and of odd
+ * sizes have every line that holds one of their bytes flushed, split or
+ * not; a process-context walk reschedules after each chunk, a crash walk
+ * never.  Prints TAP.
  *
  * Set FTM_TEST_SEED to replay a run; the seed is printed.
  */
@@ -36,6 +39,7 @@ struct recorder {
 	u64 since_feed;			/* bytes flushed since the watchdog was fed */
 	u64 max_since_feed;
 	u64 fences;
+	u64 rescheds;
 	u64 end_line;			/* hits[] is zero from here on */
 	bool has[3];			/* what ftm_arch_has() reports */
 	bool outside;			/* a line outside the arena was hit */
@@ -78,6 +82,13 @@ void ftm_arch_fence(void)
 	rec->fences++;
 }
 
+/* The engine declares it only inside ftm_engine.c (FTM_ENGINE_TEST). */
+void ftm_test_resched(void);
+void ftm_test_resched(void)
+{
+	rec->rescheds++;
+}
+
 /* xorshift64*: small, seedable, good enough to pick sizes. */
 static u64 rnd(u64 *s)
 {
@@ -118,16 +129,18 @@ static void reset(struct recorder *r)
 	memset(r->hits, 0, r->end_line);
 	r->end_line = 0;
 	memset(r->lines_by_insn, 0, sizeof(r->lines_by_insn));
-	r->since_feed = r->max_since_feed = r->fences = 0;
+	r->since_feed = r->max_since_feed = r->fences = r->rescheds = 0;
 	r->outside = false;
 }
 
 /*
  * Non-overlapping spans at random line offsets, mostly small, some larger
  * than a watchdog chunk, some empty; sometimes in shuffled order (the engine
- * must not rely on the set being sorted).
+ * must not rely on the set being sorted).  With @odd, each span starts at a
+ * random byte of its first line and its size is any byte count, and spans
+ * never share a line (a line shared by two spans is flushed once for each).
  */
-static unsigned int make_set(struct recorder *r, u64 *seed, struct ftm_span *spans)
+static unsigned int make_set(struct recorder *r, u64 *seed, struct ftm_span *spans, bool odd)
 {
 	unsigned int nr = (unsigned int)rnd_below(seed, MAX_SPANS + 1);
 	u64 line = rnd_below(seed, 64);
@@ -144,11 +157,21 @@ static unsigned int make_set(struct recorder *r, u64 *seed, struct ftm_span *spa
 			lines = rnd_below(seed, 3 * FTM_CHUNK_BYTES / FTM_LINE_SIZE);
 		else
 			lines = 1 + rnd_below(seed, 3000);
-		if ((line + lines + 64) * FTM_LINE_SIZE > ARENA_BYTES)
+		if ((line + lines + 66) * FTM_LINE_SIZE > ARENA_BYTES)
 			break;
 		spans[i].virt = r->arena + line * FTM_LINE_SIZE;
 		spans[i].phys = 0x100000000ULL + line * FTM_LINE_SIZE;
 		spans[i].size = lines * FTM_LINE_SIZE;
+		if (odd && lines) {
+			u64 head = rnd_below(seed, FTM_LINE_SIZE);
+			u64 size = lines * FTM_LINE_SIZE + rnd_below(seed, 2 * FTM_LINE_SIZE);
+
+			size = size > FTM_LINE_SIZE ? size - FTM_LINE_SIZE : 1;
+			spans[i].virt = (char *)spans[i].virt + head;
+			spans[i].phys += head;
+			spans[i].size = size;
+			lines = (head + size + FTM_LINE_SIZE - 1) / FTM_LINE_SIZE + 1;
+		}
 		line += lines + rnd_below(seed, 64);
 	}
 	nr = i;
@@ -164,9 +187,18 @@ static unsigned int make_set(struct recorder *r, u64 *seed, struct ftm_span *spa
 	return nr;
 }
 
+/* The lines [*first, *end) of the arena that hold a byte of the span. */
+static void span_lines(const struct recorder *r, const struct ftm_span *s, u64 *first, u64 *end)
+{
+	u64 off = (u64)((char *)s->virt - r->arena);
+
+	*first = off / FTM_LINE_SIZE;
+	*end = s->size ? (off + s->size + FTM_LINE_SIZE - 1) / FTM_LINE_SIZE : *first;
+}
+
 /*
- * Every line of every span hit exactly once, and no other line: the hits in
- * the spans account for every line instruction issued.
+ * Every line that holds a byte of a span hit exactly once, and no other
+ * line: the hits in the spans account for every line instruction issued.
  */
 static bool exactly_once(const struct recorder *r, const struct ftm_span *spans,
 			 unsigned int nr, char *why, size_t len)
@@ -176,16 +208,17 @@ static bool exactly_once(const struct recorder *r, const struct ftm_span *spans,
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
-		u64 first = (u64)((char *)spans[i].virt - r->arena) / FTM_LINE_SIZE;
+		u64 first, end;
 
-		for (l = first; l < first + spans[i].size / FTM_LINE_SIZE; l++) {
+		span_lines(r, &spans[i], &first, &end);
+		for (l = first; l < end; l++) {
 			if (r->hits[l] != 1) {
 				snprintf(why, len, "span %u line %" PRIu64 " hit %u times",
 					 i, l - first, r->hits[l]);
 				return false;
 			}
 		}
-		expect += spans[i].size / FTM_LINE_SIZE;
+		expect += end - first;
 	}
 	if (seen != expect || r->outside) {
 		snprintf(why, len, "%" PRIu64 " line hits for %" PRIu64 " lines%s",
@@ -209,7 +242,7 @@ struct split_result {
 static void check_split(struct recorder *r, const struct ftm_span *spans, unsigned int nr,
 			unsigned int nparts, struct split_result *res)
 {
-	u64 total = ftm_engine_set_bytes(spans, nr), sum = 0, lines = total / FTM_LINE_SIZE;
+	u64 total = ftm_engine_set_line_bytes(spans, nr), sum = 0, lines = total / FTM_LINE_SIZE;
 	u64 lo = lines / nparts, hi = lo + (lines % nparts != 0);
 	char why[128];
 	unsigned int part;
@@ -322,16 +355,63 @@ static void test_edges(struct tap *t, struct recorder *r)
 	tap_result(t, done == span.size && r->hits[0] == 1 && r->hits[1] == 1 && r->hits[2] == 1 &&
 		   r->lines_by_insn[FTM_INSN_CLWB] == 3,
 		   "8 walkers over 3 lines flush each line once");
+
+	/* What flushtm_flush_phys(start 32, size 64) hands the engine: two lines. */
+	reset(r);
+	span.virt = r->arena + 32;
+	span.size = 64;
+	w.nparts = 1;
+	w.part = 0;
+	done = ftm_engine_walk(&w);
+	tap_result(t, done == 128 && r->hits[0] == 1 && r->hits[1] == 1 && !r->hits[2] &&
+		   r->lines_by_insn[FTM_INSN_CLWB] == 2 && !r->outside,
+		   "a span at byte 32 of 64 bytes flushes lines 0 and 1 (%" PRIu64 " bytes)", done);
+
+	/* Split: the last line of an odd-sized span is in some part. */
+	reset(r);
+	span.virt = r->arena;
+	span.size = 3 * 64 + 1;
+	w.nparts = 4;
+	done = 0;
+	for (w.part = 0; w.part < w.nparts; w.part++)
+		done += ftm_engine_walk(&w);
+	tap_result(t, done == 256 && r->hits[3] == 1 && r->lines_by_insn[FTM_INSN_CLWB] == 4,
+		   "4 walkers over 193 bytes flush its 4 lines, the last included (%" PRIu64 " bytes)",
+		   done);
 }
 
-static void test_random_sets(struct tap *t, struct recorder *r, u64 seed)
+/* Process walks reschedule after each chunk; crash walks never do. */
+static void test_resched(struct tap *t, struct recorder *r)
+{
+	const u64 chunk_lines = FTM_CHUNK_BYTES / FTM_LINE_SIZE;
+	struct ftm_span spans[2] = {
+		{ .phys = 0x100000000ULL, .virt = r->arena, .size = FTM_CHUNK_BYTES + 4096 },
+		{ .phys = 0x200000000ULL, .virt = r->arena + (chunk_lines + 100) * FTM_LINE_SIZE,
+		  .size = 2 * FTM_CHUNK_BYTES },
+	};
+	struct ftm_walk w = { .spans = spans, .nr = 2, .op = FTM_LINE_WRITEBACK, .nparts = 1 };
+
+	reset(r);
+	w.may_resched = true;
+	ftm_engine_walk(&w);
+	tap_result(t, r->rescheds == 3 && r->max_since_feed <= FTM_CHUNK_BYTES,
+		   "a process walk of 3 chunks and 4 KiB reschedules 3 times (%" PRIu64 ")",
+		   r->rescheds);
+	reset(r);
+	w.may_resched = false;
+	ftm_engine_walk(&w);
+	tap_result(t, r->rescheds == 0, "a crash walk never reschedules (%" PRIu64 ")", r->rescheds);
+}
+
+static void test_random_sets(struct tap *t, struct recorder *r, u64 seed, bool odd)
 {
 	static struct ftm_span spans[MAX_SPANS];
 	struct split_result res = { 0 };
+	const char *kind = odd ? "odd-offset, odd-size" : "line-aligned";
 	unsigned int s, k, i, big = 0;
 
 	for (s = 0; s < NR_SETS; s++) {
-		unsigned int nr = make_set(r, &seed, spans);
+		unsigned int nr = make_set(r, &seed, spans, odd);
 
 		for (i = 0; i < nr && spans[i].size <= FTM_CHUNK_BYTES; i++)
 			;
@@ -342,16 +422,17 @@ static void test_random_sets(struct tap *t, struct recorder *r, u64 seed)
 		check_split(r, spans, nr, 1 + (unsigned int)rnd_below(&seed, 4096), &res);
 		res.sets++;
 	}
-	printf("# %u of %u sets hold a span larger than a watchdog chunk\n", big, NR_SETS);
+	printf("# %s: %u of %u sets hold a span larger than a watchdog chunk\n", kind, big,
+	       NR_SETS);
 	tap_result(t, !res.exact[0],
-		   "%" PRIu64 " random sets, %" PRIu64 " walks: every line of every span flushed exactly once, nothing else %s",
-		   res.sets, res.walks, res.exact);
-	tap_result(t, !res.bytes[0], "each walk returns the bytes it flushed; parts sum to the set %s",
-		   res.bytes);
-	tap_result(t, !res.balance[0], "parts differ by at most one line %s", res.balance);
-	tap_result(t, !res.watchdog[0], "watchdog fed at least every %llu MiB %s",
+		   "%" PRIu64 " random %s sets, %" PRIu64 " walks: every line of every span flushed exactly once, nothing else %s",
+		   res.sets, kind, res.walks, res.exact);
+	tap_result(t, !res.bytes[0], "%s: each walk returns the bytes it flushed; parts sum to the set's lines %s",
+		   kind, res.bytes);
+	tap_result(t, !res.balance[0], "%s: parts differ by at most one line %s", kind, res.balance);
+	tap_result(t, !res.watchdog[0], "%s: watchdog fed at least every %llu MiB %s", kind,
 		   FTM_CHUNK_BYTES >> 20, res.watchdog);
-	tap_result(t, !res.fence[0], "a walk never fences %s", res.fence);
+	tap_result(t, !res.fence[0], "%s: a walk never fences %s", kind, res.fence);
 }
 
 int main(void)
@@ -372,11 +453,13 @@ int main(void)
 		return 1;
 	}
 	rec = &r;
-	printf("1..14\n# seed 0x%" PRIx64 " (FTM_TEST_SEED)\n", seed);
+	printf("1..23\n# seed 0x%" PRIx64 " (FTM_TEST_SEED)\n", seed);
 	test_insn_choice(&t, &r);
 	test_op(&t, &r);
 	test_edges(&t, &r);
-	test_random_sets(&t, &r, seed);
+	test_resched(&t, &r);
+	test_random_sets(&t, &r, seed, false);
+	test_random_sets(&t, &r, seed ^ 0x0dd5e7, true);
 	free(r.hits);
 	munmap(r.arena, ARENA_BYTES);
 	return t.failed ? 1 : 0;

@@ -19,7 +19,9 @@
 #endif
 
 /*
- * The watchdog is fed after each chunk of this many bytes.  A line loop runs
+ * The watchdog is fed after each chunk of this many bytes, and a walk that
+ * may reschedule (process context) calls cond_resched() there: without it a
+ * 1 TiB walk would hold its CPU for ~40 s.  A line loop runs
  * at roughly 2-3 ns per line, clflush at 60 times that, so a chunk takes at
  * most ~0.6 s, well inside the NMI watchdog's threshold.
  */
@@ -70,15 +72,23 @@ enum ftm_line_op {
 	FTM_LINE_INVALIDATE,	/* write back and evict (clflushopt/clflush)  */
 };
 
-/* One virtually and physically contiguous piece of the published set. */
+/*
+ * One virtually and physically contiguous piece of the published set.  The
+ * engine flushes every cache line that holds a byte of [virt, virt + size):
+ * a span need not start or end on a line boundary (the published set's
+ * spans do; a caller's clipped range may not).
+ */
 struct ftm_span {
 	u64 phys;
 	void *virt;
-	u64 size;		/* bytes, a multiple of the cache line size */
+	u64 size;		/* bytes */
 };
 
-/* A walk over spans[0..nr), restricted to byte share part/nparts of the
- * whole, so that nparts walkers on nparts CPUs cover every line exactly once.
+/*
+ * A walk over spans[0..nr), restricted to line share part/nparts of the
+ * whole, so that nparts walkers on nparts CPUs cover every line exactly
+ * once (spans that share a line have it flushed once per span).
+ * may_resched: process context; the walk reschedules after each chunk.
  */
 struct ftm_walk {
 	const struct ftm_span *spans;
@@ -86,6 +96,7 @@ struct ftm_walk {
 	enum ftm_line_op op;
 	unsigned int part;	/* 0 <= part < nparts */
 	unsigned int nparts;	/* >= 1 */
+	bool may_resched;
 };
 
 /* Pick the line instructions this CPU has; call once before any walk. */
@@ -94,13 +105,19 @@ void ftm_engine_init(void);
 /* Name of the instruction used for @op: "clwb", "clflushopt", "clflush", "dc cvac"... */
 const char *ftm_engine_insn(enum ftm_line_op op);
 
-/* Flush this walker's share; returns bytes flushed.  Does not fence. */
+/*
+ * Flush this walker's share; returns the bytes of the lines flushed (a
+ * multiple of the line size).  Does not fence.
+ */
 u64 ftm_engine_walk(const struct ftm_walk *w);
 
 /* Order every line operation issued by this CPU before later stores. */
 void ftm_engine_fence(void);
 
-/* Bytes of the set, summed: what a walk with nparts == 1 flushes. */
+/* Bytes of the set, summed. */
 u64 ftm_engine_set_bytes(const struct ftm_span *spans, unsigned int nr);
+
+/* Bytes of the lines the set touches: what a walk with nparts == 1 flushes. */
+u64 ftm_engine_set_line_bytes(const struct ftm_span *spans, unsigned int nr);
 
 #endif /* FTM_ENGINE_H */
