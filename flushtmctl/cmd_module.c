@@ -1,19 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* load and unload, through libkmod, as modprobe and modprobe -r would. */
+/*
+ * load and unload, through libkmod, as modprobe and modprobe -r would.
+ * libkmod is opened here, not linked (kmod_dl.h).
+ */
 #include <errno.h>
-#include <libkmod.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 
 #include "ctl.h"
+#include "kmod_dl.h"
 
 #define MODULE_NAME	"flushtm"
-#define CONFIGFS_MAGIC	0x62656570
-#define CONFIGFS_MOUNT	"/sys/kernel/config"
+
+/* libkmod's functions and one context of it, for one command. */
+struct kmod {
+	struct kmod_dl dl;
+	struct kmod_ctx *ctx;
+};
 
 /* Our own "flushtmctl: load: why" says it; libkmod's log lines would repeat it. */
 static void kmod_quiet(void *data, int priority, const char *file, int line, const char *fn,
@@ -45,54 +52,64 @@ static const char *module_strerror(int err)
 	}
 }
 
-static struct kmod_ctx *kmod_open(const char *what)
+static int kmod_open(struct kmod *k, const char *what)
 {
-	struct kmod_ctx *k = kmod_new(NULL, NULL);
+	char why[512];
 
-	if (!k) {
-		ctl_err(what, "libkmod: cannot read the module configuration");
-		return NULL;
+	if (kmod_dl_open(&k->dl, why, sizeof(why)) < 0) {
+		ctl_err(what, "cannot use libkmod (package libkmod2): %s", why);
+		return -1;
 	}
-	kmod_set_log_fn(k, kmod_quiet, NULL);
-	kmod_load_resources(k);
-	return k;
+	k->ctx = k->dl.new_ctx(NULL, NULL);
+	if (!k->ctx) {
+		ctl_err(what, "libkmod: cannot read the module configuration");
+		kmod_dl_close(&k->dl);
+		return -1;
+	}
+	k->dl.set_log_fn(k->ctx, kmod_quiet, NULL);
+	k->dl.load_resources(k->ctx);
+	return 0;
+}
+
+static void kmod_close(struct kmod *k)
+{
+	k->dl.unref(k->ctx);
+	kmod_dl_close(&k->dl);
 }
 
 /* The first module a name or alias resolves to, or NULL when the index has none. */
-static struct kmod_module *lookup(struct kmod_ctx *k, const char *name)
+static struct kmod_module *lookup(const struct kmod *k, const char *name)
 {
 	struct kmod_list *list = NULL;
 	struct kmod_module *mod = NULL;
 
-	if (kmod_module_new_from_lookup(k, name, &list) < 0 || !list)
+	if (k->dl.module_new_from_lookup(k->ctx, name, &list) < 0 || !list)
 		return NULL;
-	mod = kmod_module_get_module(list);
-	kmod_module_unref_list(list);
+	mod = k->dl.module_get_module(list);
+	k->dl.module_unref_list(list);
 	return mod;
 }
 
 static int mount_configfs(const char *what)
 {
-	struct statfs sfs;
-
-	if (statfs(CONFIGFS_MOUNT, &sfs) == 0 && sfs.f_type == CONFIGFS_MAGIC)
+	if (ctl_configfs_mounted())
 		return 0;
-	if (mount("configfs", CONFIGFS_MOUNT, "configfs", 0, NULL) < 0) {
-		ctl_err(what, "mounting configfs on " CONFIGFS_MOUNT ": %s", strerror(errno));
+	if (mount("configfs", CTL_CONFIGFS_MOUNT, "configfs", 0, NULL) < 0) {
+		ctl_err(what, "mounting configfs on " CTL_CONFIGFS_MOUNT ": %s", strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-static int ensure_configfs(struct kmod_ctx *k, const char *what)
+static int ensure_configfs(const struct kmod *k, const char *what)
 {
 	struct kmod_module *mod = lookup(k, "configfs");
 	int ret;
 
 	/* Built in, or absent from the index: the mount says whether it is there. */
 	if (mod) {
-		ret = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
-		kmod_module_unref(mod);
+		ret = k->dl.module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+		k->dl.module_unref(mod);
 		if (ret < 0) {
 			ctl_err(what, "configfs: %s", module_strerror(ret));
 			return ret;
@@ -105,7 +122,7 @@ int cmd_load(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
 	const char *path = NULL;
 	struct kmod_module *mod = NULL;
-	struct kmod_ctx *k;
+	struct kmod k;
 	struct stat st;
 	int ret, status = CTL_FAIL;
 
@@ -116,26 +133,25 @@ int cmd_load(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		ctl_err("load", "%s: %s", path, strerror(errno));
 		return CTL_FAIL;
 	}
-	k = kmod_open("load");
-	if (!k)
+	if (kmod_open(&k, "load") < 0)
 		return CTL_FAIL;
-	if (ensure_configfs(k, "load") < 0)
+	if (ensure_configfs(&k, "load") < 0)
 		goto out;
 	if (path) {
-		ret = kmod_module_new_from_path(k, path, &mod);
+		ret = k.dl.module_new_from_path(k.ctx, path, &mod);
 		if (ret < 0) {
 			ctl_err("load", "%s: %s", path, strerror(-ret));
 			goto out;
 		}
-		ret = kmod_module_insert_module(mod, 0, NULL);
+		ret = k.dl.module_insert_module(mod, 0, NULL);
 	} else {
-		mod = lookup(k, MODULE_NAME);
+		mod = lookup(&k, MODULE_NAME);
 		if (!mod) {
 			ctl_err("load", MODULE_NAME ": not found in the module index of this kernel "
 				"(install it and run depmod, or use --path)");
 			goto out;
 		}
-		ret = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST |
+		ret = k.dl.module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST |
 						      KMOD_PROBE_FAIL_ON_LOADED,
 						      NULL, NULL, NULL, NULL);
 	}
@@ -151,17 +167,17 @@ int cmd_load(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "module", json_object_new_string(MODULE_NAME));
-		json_object_object_add(o, "path", json_object_new_string(
-					       kmod_module_get_path(mod) ? kmod_module_get_path(mod)
-									 : ""));
+		const char *where = k.dl.module_get_path(mod);
+
+		json_object_object_add(o, "path", json_object_new_string(where ? where : ""));
 		json_object_object_add(o, "loaded", json_object_new_boolean(true));
 		ctl_json_print(o);
 	}
 	status = CTL_OK;
 out:
 	if (mod)
-		kmod_module_unref(mod);
-	kmod_unref(k);
+		k.dl.module_unref(mod);
+	kmod_close(&k);
 	return status;
 }
 
@@ -169,21 +185,20 @@ int cmd_unload(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 {
 	struct kmod_module *mod = NULL;
 	size_t removed = 0;
-	struct kmod_ctx *k;
+	struct kmod k;
 	int ret, status = CTL_FAIL;
 
 	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 0, NULL);
 	if (ret >= 0)
 		return ret;
-	k = kmod_open("unload");
-	if (!k)
+	if (kmod_open(&k, "unload") < 0)
 		return CTL_FAIL;
-	ret = kmod_module_new_from_name(k, MODULE_NAME, &mod);
+	ret = k.dl.module_new_from_name(k.ctx, MODULE_NAME, &mod);
 	if (ret < 0) {
 		ctl_err("unload", MODULE_NAME ": %s", strerror(-ret));
 		goto out;
 	}
-	if (kmod_module_get_initstate(mod) < 0) {
+	if (k.dl.module_get_initstate(mod) < 0) {
 		ctl_err("unload", MODULE_NAME ": not loaded");
 		goto out;
 	}
@@ -195,7 +210,7 @@ int cmd_unload(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 			goto out;
 		}
 	}
-	ret = kmod_module_remove_module(mod, 0);
+	ret = k.dl.module_remove_module(mod, 0);
 	if (ret < 0) {
 		ctl_err("unload", MODULE_NAME ": %s", module_strerror(ret));
 		goto out;
@@ -211,7 +226,7 @@ int cmd_unload(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 	status = CTL_OK;
 out:
 	if (mod)
-		kmod_module_unref(mod);
-	kmod_unref(k);
+		k.dl.module_unref(mod);
+	kmod_close(&k);
 	return status;
 }

@@ -82,7 +82,7 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 		if (access("/sys/module/flushtm", F_OK) == 0 &&
 		    !strcmp(ftm_ctx_root(ctl->ftm), FTM_CONFIGFS_DEFAULT)) {
 			ctl_err("status", "flushtm is loaded but %s is missing (configfs not "
-				"mounted at /sys/kernel/config?)", FTM_CONFIGFS_DEFAULT);
+				"mounted at " CTL_CONFIGFS_MOUNT "?)", FTM_CONFIGFS_DEFAULT);
 			return CTL_FAIL;
 		}
 		printf("flushtm: not loaded\n");

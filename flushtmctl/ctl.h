@@ -12,6 +12,13 @@
 #define CTL_FAIL	1
 #define CTL_USAGE	2
 
+/*
+ * Where configfs is mounted (FTM_CONFIGFS_DEFAULT lies under it), and its
+ * statfs f_type (the kernel's fs/configfs/mount.c; no uapi header has it).
+ */
+#define CTL_CONFIGFS_MOUNT	"/sys/kernel/config"
+#define CTL_CONFIGFS_MAGIC	0x62656570
+
 /* Everything a command may need, made once in main(). */
 struct ctl {
 	struct ftm_ctx *ftm;
@@ -27,6 +34,7 @@ struct command {
 	const char *summary;	/* one line for flushtmctl --help */
 	const char *help;	/* the rest of `flushtmctl CMD --help`, may be NULL */
 	const char *value_opt;	/* a command's own --OPTION VALUE ("owner", "path"), or NULL */
+	bool takes_command;	/* operands are a command line: options end at the first */
 };
 
 /*
@@ -40,6 +48,8 @@ int ctl_parse(struct ctl *ctl, const struct command *cmd, int *argc, char ***arg
 /* "flushtmctl: <what>: <why>" on stderr. */
 __attribute__((format(printf, 2, 3)))
 void ctl_err(const char *what, const char *fmt, ...);
+/* configfs is mounted at CTL_CONFIGFS_MOUNT. */
+bool ctl_configfs_mounted(void);
 /* For commands that need the module: says so and returns false when it is absent. */
 bool ctl_need_module(const struct ctl *ctl, const char *what);
 /* Prints the JSON document, owned here afterwards; returns CTL_OK. */
@@ -61,6 +71,7 @@ int cmd_enroll(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 int cmd_load(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_unload(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_apply(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_run(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 
 #endif /* FLUSHTMCTL_H */

@@ -21,14 +21,14 @@ static const struct command commands[] = {
 	  "module loaded or not, interface, method, hooks, ranges",
 	  "Shows whether flushtm is loaded; if it is: the interface version, the flush method\n"
 	  "and cache threshold, the generation of the range set, each hook (available,\n"
-	  "enabled, times fired) and each range.  Exits 0 when the module is not loaded.", NULL },
+	  "enabled, times fired) and each range.  Exits 0 when the module is not loaded.", NULL, false },
 	{ "enable", cmd_enable, "HOOK...",
 	  "arm hooks (all: every available hook)",
 	  "Hooks: panic die nmi reboot kexec cpu_offline exit aperture manual, or all (every\n"
-	  "hook this kernel makes available).  A hook that is not available is an error.", NULL },
+	  "hook this kernel makes available).  A hook that is not available is an error.", NULL, false },
 	{ "disable", cmd_enable, "HOOK...",
 	  "disarm hooks (all: every hook)",
-	  "Hooks: panic die nmi reboot kexec cpu_offline exit aperture manual, or all.", NULL },
+	  "Hooks: panic die nmi reboot kexec cpu_offline exit aperture manual, or all.", NULL, false },
 	{ "range add", cmd_range_add, "NAME START SIZE [--owner TEXT]",
 	  "make, fill and enable a range",
 	  "START: physical address, 0x hex or decimal.  SIZE: bytes, 0x hex or decimal,\n"
@@ -36,37 +36,45 @@ static const struct command commands[] = {
 	  "admin; at most 64 bytes).  All or nothing: the range is made, filled and enabled\n"
 	  "last; if any step fails what was made is removed and the kernel's reason given.\n"
 	  "The kernel takes only page-aligned ranges wholly inside System RAM or persistent\n"
-	  "memory.", "owner" },
+	  "memory.", "owner", false },
 	{ "range del", cmd_range_del, "NAME",
-	  "remove a range (the kernel flushes it first)", NULL, NULL },
+	  "remove a range (the kernel flushes it first)", NULL, NULL, false },
 	{ "range list", cmd_range_list, "",
-	  "the ranges: start, size, enabled, owner, flushed bytes", NULL, NULL },
+	  "the ranges: start, size, enabled, owner, flushed bytes", NULL, NULL, false },
 	{ "flush", cmd_flush, "[NAME]",
 	  "flush every enabled range now, or range NAME",
-	  "Returns when done.  Counted under the manual hook.", NULL },
+	  "Returns when done.  Counted under the manual hook.", NULL, false },
 	{ "stats", cmd_stats, "",
 	  "counters of every hook and range",
 	  "For each hook: times fired, bytes flushed, duration of the last and of the\n"
-	  "longest flush.  For each range: bytes flushed.", NULL },
+	  "longest flush.  For each range: bytes flushed.", NULL, false },
 	{ "set", cmd_set, "method|cache-threshold VALUE",
 	  "set the flush method or the cache threshold",
 	  "method lines: write back each cache line of each range.  method cache: write back\n"
 	  "whole caches on every CPU.  method auto: lines unless the enabled ranges total\n"
-	  "more than the cache threshold.  BYTES takes K, M, G suffixes.", NULL },
+	  "more than the cache threshold.  BYTES takes K, M, G suffixes.", NULL, false },
 	{ "enroll", cmd_enroll, "PID",
-	  "flush when process PID exits (the exit hook)", NULL, NULL },
+	  "flush when process PID exits (the exit hook)", NULL, NULL, false },
 	{ "withdraw", cmd_enroll, "PID",
-	  "stop flushing at process PID's exit", NULL, NULL },
+	  "stop flushing at process PID's exit", NULL, NULL, false },
+	{ "run", cmd_run, "[--] CMD [ARG...]",
+	  "run CMD enrolled in the exit hook from its first instruction",
+	  "CMD runs as a child of flushtmctl, enrolled (as by enroll) before it execs, so\n"
+	  "its exit flushes, as does each exec it makes.  flushtmctl waits and exits with\n"
+	  "CMD's status (128+N when signal N killed it), 127 when CMD is not found, 126 when\n"
+	  "it cannot be executed, 125 when flushtmctl itself failed (module not loaded,\n"
+	  "enrolment refused).  Options end at CMD.  A signal sent to flushtmctl is passed\n"
+	  "on to CMD.  Prints nothing of its own, --json or not.", NULL, true },
 	{ "load", cmd_load, "[--path FILE.ko]",
 	  "load the module through libkmod, mount configfs if needed",
 	  "Without --path the module is found by name in the module index of the running\n"
 	  "kernel (modprobe flushtm; blacklists apply).  configfs is loaded and mounted at\n"
 	  "/sys/kernel/config when it is not.  Loading a module that is loaded is an error.",
-	  "path" },
+	  "path", false },
 	{ "unload", cmd_unload, "",
 	  "remove every range (flushed), then the module",
 	  "Every range is removed first, whoever made it; the kernel flushes each enabled\n"
-	  "range as it goes.  Then the module is removed.", NULL },
+	  "range as it goes.  Then the module is removed.", NULL, false },
 	{ "apply", cmd_apply, "[FILE]",
 	  "apply a config file (default " FTM_CONF_DEFAULT ")",
 	  "Reads FILE and then FILE.d/*.conf in name order.  The whole configuration is\n"
@@ -76,7 +84,7 @@ static const struct command commands[] = {
 	  "the others disarmed (aperture and manual are never disarmed by apply), and\n"
 	  "ranges of owner config that the file no longer lists are removed.  Ranges of\n"
 	  "other owners are never touched.  Applying the same file twice changes nothing\n"
-	  "the second time.  Prints each change made.", NULL },
+	  "the second time.  Prints each change made.", NULL, false },
 	{ "check", cmd_check, "",
 	  "audit coverage; exit 1 listing each gap",
 	  "Gaps: the module not loaded; persistent memory in /proc/iomem or an enabled\n"
@@ -85,7 +93,7 @@ static const struct command commands[] = {
 	  "(the panic hook would not run before kdump).  Also reports each region's\n"
 	  "persistence_domain (cpu_cache: the platform flushes caches on power loss, not\n"
 	  "on reset or panic).  Exit 0 when there is no gap.  FLUSHTM_SYSFS and\n"
-	  "FLUSHTM_PROCFS point at other sysfs and procfs roots (tests).", NULL },
+	  "FLUSHTM_PROCFS point at other sysfs and procfs roots (tests).", NULL, false },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -145,7 +153,8 @@ int ctl_parse(struct ctl *ctl, const struct command *cmd, int *argc, char ***arg
 	/* 0, not 1: glibc then forgets the first getopt_long's "+" (stop at operands). */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(*argc, *argv, "hj", opts, NULL)) != -1) {
+	while ((c = getopt_long(*argc, *argv, cmd->takes_command ? "+hj" : "hj", opts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage_cmd(stdout, cmd);

@@ -8,9 +8,6 @@
 
 #include "ctl.h"
 
-#define CONFIGFS_MAGIC	0x62656570
-#define CONFIGFS_MOUNT	"/sys/kernel/config"
-
 void ctl_err(const char *what, const char *fmt, ...)
 {
 	va_list ap;
@@ -24,17 +21,21 @@ void ctl_err(const char *what, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-bool ctl_need_module(const struct ctl *ctl, const char *what)
+bool ctl_configfs_mounted(void)
 {
 	struct statfs sfs;
 
+	return statfs(CTL_CONFIGFS_MOUNT, &sfs) == 0 && sfs.f_type == CTL_CONFIGFS_MAGIC;
+}
+
+bool ctl_need_module(const struct ctl *ctl, const char *what)
+{
 	if (ftm_module_present(ctl->ftm))
 		return true;
 	/* The usual reason for the default root: nobody mounted configfs. */
-	if (!strcmp(ftm_ctx_root(ctl->ftm), FTM_CONFIGFS_DEFAULT) &&
-	    (statfs(CONFIGFS_MOUNT, &sfs) < 0 || sfs.f_type != CONFIGFS_MAGIC))
+	if (!strcmp(ftm_ctx_root(ctl->ftm), FTM_CONFIGFS_DEFAULT) && !ctl_configfs_mounted())
 		ctl_err(what, "flushtm module not loaded (configfs not mounted at "
-			CONFIGFS_MOUNT ")");
+			CTL_CONFIGFS_MOUNT ")");
 	else
 		ctl_err(what, "flushtm module not loaded (no %s)", ftm_ctx_root(ctl->ftm));
 	return false;

@@ -26,7 +26,7 @@ ctl() { "$CTL" --root "$R" "$@"; }
 	[ "$status" -eq 0 ]
 	main_help=$output
 	for c in status enable disable "range add" "range del" "range list" flush stats set \
-		 enroll withdraw load unload apply check; do
+		 enroll withdraw run load unload apply check; do
 		[[ $main_help == *"  $c "* ]] || { echo "missing $c"; false; }
 		read -ra words <<<"$c"
 		run "$CTL" "${words[@]}" --help
@@ -298,4 +298,113 @@ good_conf() {
 	run --separate-stderr ctl --json check
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '.gaps[0].kind' <<<"$output")" = module ]
+}
+
+@test "libkmod is opened by load and unload only, with a clear error when it is unusable" {
+	# Not among the libraries the dynamic loader maps for every command.
+	run readelf -d "$CTL"
+	[ "$status" -eq 0 ]
+	[[ $output == *"(NEEDED)"*"libc.so"* ]]
+	[[ $output != *libkmod* ]]
+	# A libkmod.so.2 that is no library: every other command works all the same.
+	mkdir "$D/badlib"
+	echo "not a library" > "$D/badlib/libkmod.so.2"
+	LD_LIBRARY_PATH=$D/badlib run ctl status
+	[ "$status" -eq 0 ]
+	[[ $output == "flushtm: loaded, interface 1"* ]]
+	for c in load unload; do
+		LD_LIBRARY_PATH=$D/badlib run ctl "$c"
+		[ "$status" -eq 1 ]
+		[[ $output == "flushtmctl: $c: cannot use libkmod (package libkmod2): "*libkmod.so.2* ]] ||
+			{ echo "$c: $output"; false; }
+	done
+	# One that lacks a function flushtmctl needs is named as such.
+	echo 'int kmod_new;' > "$D/badlib/k.c"
+	cc -shared -fPIC -o "$D/badlib/libkmod.so.2" "$D/badlib/k.c"
+	LD_LIBRARY_PATH=$D/badlib run ctl load
+	[ "$status" -eq 1 ]
+	[[ $output == *"undefined symbol: kmod_unref"* ]]
+}
+
+@test "run: CMD's status, 128+N for a signal; the child enrols its own pid before it execs" {
+	run ctl run sh -c 'echo $$; exit 7'
+	[ "$status" -eq 7 ]
+	# sh is the child flushtmctl forked: the pid it wrote to hooks/exit/pids.
+	[ "$output" = "$(<"$R/hooks/exit/pids")" ]
+	run ctl run -- sh -c 'kill -TERM $$'
+	[ "$status" -eq 143 ]
+	# Options end at CMD: -c and -l are sh's and ls's.
+	run ctl run ls -d /
+	[ "$status" -eq 0 ]
+	[ "$output" = / ]
+	run ctl --json run true
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "run: a missing program is 127, one that cannot be executed 126, nothing enrolled" {
+	run -127 ctl run no-such-program-here
+	[ "$output" = "flushtmctl: run: no-such-program-here: No such file or directory" ]
+	run -127 ctl run "$D/nothing"
+	[ "$output" = "flushtmctl: run: $D/nothing: No such file or directory" ]
+	echo 'echo hi' > "$D/plain"
+	chmod 644 "$D/plain"
+	run ctl run "$D/plain"
+	[ "$status" -eq 126 ]
+	[ "$output" = "flushtmctl: run: $D/plain: Permission denied" ]
+	run ctl run "$D"
+	[ "$status" -eq 126 ]
+	[ "$output" = "flushtmctl: run: $D: Is a directory" ]
+	[ ! -s "$R/hooks/exit/pids" ]
+	# Found, enrolled, and then the exec fails (its interpreter is missing):
+	# the child withdraws itself before it says why.
+	printf '#!/no/such/interpreter\n' > "$D/orphan"
+	chmod 755 "$D/orphan"
+	run -127 ctl run "$D/orphan"
+	[ "$output" = "flushtmctl: run: $D/orphan: No such file or directory" ]
+	[[ $(<"$R/hooks/exit/pids") == -[0-9]* ]]
+	# No #! line: run by /bin/sh, as a shell would.
+	printf 'echo "script $1"\n' > "$D/script"
+	chmod 755 "$D/script"
+	PATH=$D:$PATH run ctl run script arg
+	[ "$status" -eq 0 ]
+	[ "$output" = "script arg" ]
+}
+
+@test "run: usage, and module absent (125: flushtmctl's own failure, CMD not started)" {
+	run ctl run
+	[ "$status" -eq 2 ]
+	[[ $output == "flushtmctl: run: missing argument"* ]]
+	R=$D/absent
+	run ctl run touch "$D/ran"
+	[ "$status" -eq 125 ]
+	[[ $output == "flushtmctl: run: flushtm module not loaded"* ]]
+	[ ! -e "$D/ran" ]
+	# Enrolment refused: a pids "file" that cannot be written (root may write
+	# any file; a directory refuses everybody).
+	R=$D/flushtm
+	rm "$R/hooks/exit/pids"
+	mkdir "$R/hooks/exit/pids"
+	run ctl run touch "$D/ran"
+	[ "$status" -eq 125 ]
+	[[ $output == "flushtmctl: run: enroll "[0-9]*": "* ]]
+	[ ! -e "$D/ran" ]
+}
+
+@test "run: a signal sent to flushtmctl reaches CMD" {
+	"$CTL" --root "$R" run sleep 100 > /dev/null 2>&1 3>&- &
+	pid=$!
+	# sleep is flushtmctl's child once it has exec'd
+	for _ in $(seq 200); do
+		child=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null || true)
+		[ -n "$child" ] && [ "$(cat "/proc/${child% }/comm" 2>/dev/null)" = sleep ] && break
+		sleep 0.05
+	done
+	[ "$(cat "/proc/${child% }/comm")" = sleep ]
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	# reaped by flushtmctl
+	[ ! -d "/proc/${child% }" ]
 }
