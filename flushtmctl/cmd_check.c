@@ -16,8 +16,8 @@
 
 struct audit {
 	const struct ctl *ctl;
-	struct ftm_range *ranges;	/* enabled ranges only */
-	size_t nr_ranges;
+	struct ftm_extent *covers;	/* the enabled ranges */
+	size_t nr_covers;
 	unsigned int nr_gaps;
 	struct json_object *gaps, *doc;	/* --json */
 };
@@ -26,7 +26,7 @@ __attribute__((format(printf, 3, 4)))
 static void gap(struct audit *a, const char *kind, const char *fmt, ...)
 {
 	struct json_object *o;
-	char msg[512];
+	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -40,56 +40,44 @@ static void gap(struct audit *a, const char *kind, const char *fmt, ...)
 	json_object_array_add(a->gaps, o);
 }
 
+struct cover_walk {
+	struct audit *a;
+	const char *what;
+	const struct ftm_aperture *ap;
+	bool covered;
+};
+
+static int report_gap(uint64_t start, uint64_t size, void *data)
+{
+	struct cover_walk *c = data;
+	char sz[16];
+
+	gap(c->a, "uncovered", "%s %s: 0x%" PRIx64 "-0x%" PRIx64 " (%s) is not covered by "
+	    "an enabled range", c->what, c->ap->device, start, start + size - 1,
+	    ftm_format_size(size, sz, sizeof(sz)));
+	c->covered = false;
+	return 0;
+}
+
 /*
- * The first byte of [start, end) that no enabled range covers, or end.
- * Ranges may overlap and come in any order, so sweep until no range moves us.
+ * Reports each uncovered stretch of one aperture; true when wholly covered.
+ * The walk is the library's (ftm_extent_gaps), the one flushtmd's fold uses:
+ * what check calls covered is what the daemon leaves out as covered.
  */
-static uint64_t first_uncovered(const struct audit *a, uint64_t start, uint64_t end)
-{
-	bool moved = true;
-
-	while (start < end && moved) {
-		moved = false;
-		for (size_t i = 0; i < a->nr_ranges; i++) {
-			const struct ftm_range *r = &a->ranges[i];
-
-			if (r->start <= start && start < r->start + r->size) {
-				start = r->start + r->size;
-				moved = true;
-			}
-		}
-	}
-	return start < end ? start : end;
-}
-
-/* The end of the uncovered stretch that starts at start: the next range's start. */
-static uint64_t next_covered(const struct audit *a, uint64_t start, uint64_t end)
-{
-	for (size_t i = 0; i < a->nr_ranges; i++)
-		if (a->ranges[i].start > start && a->ranges[i].start < end)
-			end = a->ranges[i].start;
-	return end;
-}
-
-/* Reports each uncovered stretch of one aperture; true when wholly covered. */
 static bool audit_cover(struct audit *a, const char *what, const struct ftm_aperture *ap)
 {
-	uint64_t end = ap->start + ap->size, pos = ap->start;
-	bool covered = true;
-	char size[16];
+	struct cover_walk c = { .a = a, .what = what, .ap = ap, .covered = true };
 
-	while ((pos = first_uncovered(a, pos, end)) < end) {
-		uint64_t stop = next_covered(a, pos, end);
-
-		gap(a, "uncovered", "%s %s: 0x%" PRIx64 "-0x%" PRIx64 " (%s) is not covered by "
-		    "an enabled range", what, ap->device, pos, stop - 1,
-		    ftm_format_size(stop - pos, size, sizeof(size)));
-		covered = false;
-		pos = stop;
-	}
-	return covered;
+	if (ftm_extent_gaps(ap->start, ap->size, a->covers, a->nr_covers, report_gap, &c) < 0)
+		gap(a, "unreadable", "%s %s: out of memory", what, ap->device);
+	return c.covered;
 }
 
+/*
+ * One source's table.  The JSON key is always there: [] when the source has
+ * nothing, and also when it cannot be read (then an "unreadable" gap says
+ * why, and check exits 1).
+ */
 static void audit_apertures(struct audit *a, unsigned int source, const char *title,
 			    const char *what, const char *json_key)
 {
@@ -103,13 +91,16 @@ static void audit_apertures(struct audit *a, unsigned int source, const char *ti
 		ret = ftm_scan_nd(a->ctl->sysfs_root, &aps, &n);
 	else
 		ret = ftm_scan_iomem(a->ctl->procfs_root, &aps, &n);
+	if (a->doc) {
+		list = json_object_new_array();
+		json_object_object_add(a->doc, json_key, list);
+	}
 	if (ret < 0) {
 		gap(a, "unreadable", "%s: cannot read: %s", title, strerror(-ret));
+		free(aps);
 		return;
 	}
-	if (a->doc)
-		list = json_object_new_array();
-	else if (n)
+	if (!a->doc && n)
 		printf("%s:\n  %-16s  %-18s  %8s  %s\n", title, "NAME", "START", "SIZE",
 		       "COVERED");
 	for (size_t i = 0; i < n; i++) {
@@ -129,8 +120,6 @@ static void audit_apertures(struct audit *a, unsigned int source, const char *ti
 			       covered ? "yes" : "NO");
 		}
 	}
-	if (list)
-		json_object_object_add(a->doc, json_key, list);
 	free(aps);
 }
 
@@ -262,11 +251,29 @@ int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 			ctl_err("check", "reading ranges: %s", ftm_strerror(ret, NULL));
 			return CTL_FAIL;
 		}
-		/* Only enabled ranges cover anything. */
-		for (size_t i = 0; i < n; i++)
-			if (all[i].enabled && all[i].size)
-				all[a.nr_ranges++] = all[i];
-		a.ranges = all;
+		a.covers = calloc(n ? n : 1, sizeof(*a.covers));
+		if (!a.covers) {
+			json_object_put(a.doc);
+			json_object_put(a.gaps);
+			free(all);
+			ctl_err("check", "%s", strerror(ENOMEM));
+			return CTL_FAIL;
+		}
+		/* Only enabled ranges cover anything; one not read whole is not counted. */
+		for (size_t i = 0; i < n; i++) {
+			char name[FTM_NAME_ESCAPED_MAX];
+
+			if (all[i].error) {
+				gap(&a, "unreadable", "range %s: cannot read it: %s; what it covers "
+				    "is not counted", ftm_name_escape(all[i].name, name, sizeof(name)),
+				    ftm_strerror(all[i].error, NULL));
+				continue;
+			}
+			if (all[i].enabled && all[i].size) {
+				a.covers[a.nr_covers].start = all[i].start;
+				a.covers[a.nr_covers++].size = all[i].size;
+			}
+		}
 	}
 	audit_apertures(&a, FTM_SRC_IOMEM, "persistent memory (/proc/iomem)", "persistent memory",
 			"pmem");
@@ -276,6 +283,7 @@ int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 	audit_kdump(&a);
 	audit_regions(&a);
 	free(all);
+	free(a.covers);
 
 	if (a.doc) {
 		json_object_object_add(a.doc, "loaded", json_object_new_boolean(loaded));

@@ -23,7 +23,15 @@ struct ftmd_options {
 	const char *sysfs;	/* "/sys" */
 	const char *procfs;	/* "/proc" */
 	bool config_given;	/* a missing --config file is an error, the default is not */
+	unsigned int resync;	/* seconds between two looks at `generation`; 0: never */
 };
+
+/* --resync default: cheap (one configfs read), and soon enough for an admin's slip. */
+#define FTMD_RESYNC_DEFAULT	10
+/* A failed reconcile is retried after resync << k seconds, k = 0 .. this. */
+#define FTMD_BACKOFF_MAX_SHIFT	6
+/* With udev, lost events go unseen: a full reconcile every this many resyncs. */
+#define FTMD_RESCAN_TICKS	30
 
 enum ftmd_state { FTMD_STARTING, FTMD_NO_MODULE, FTMD_RUNNING };
 
@@ -35,7 +43,14 @@ struct ftmd {
 	struct ftmd_uevents *uevents;
 	sd_event_source *settle;	/* the coalescing timer */
 	uint64_t pending_since;		/* CLOCK_MONOTONIC usec of the first unhandled event */
+	sd_event_source *tick;		/* every opt.resync seconds */
+	unsigned long ticks;
+	uint64_t generation;		/* the module's, read at the last reconcile */
+	bool generation_known;
+	unsigned int failures;		/* reconciles in a row that did not finish */
+	uint64_t retry_at;		/* CLOCK_MONOTONIC usec; 0: no retry due */
 	struct ftm_conf conf;
+	bool conf_fresh;		/* not reconciled since loaded: warn about its names */
 	enum ftmd_state state;
 	bool ready;			/* READY=1 sent */
 	bool idle;			/* nothing to cover, and said so */

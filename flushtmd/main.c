@@ -3,6 +3,7 @@
  * flushtmd: keeps the flushtm module's ranges in step with the persistent
  * memory the system has, as namespaces and DAX devices come and go.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@ static void usage(FILE *out)
 	      "  --root DIR      flushtm configfs directory (default " FTM_CONFIGFS_DEFAULT ")\n"
 	      "  --foreground    log for humans on stderr, even under systemd\n"
 	      "  --verbose       log debug messages too\n"
+	      "  --resync SECS   look for changes made behind its back every SECS seconds\n"
+	      "                  (default 10; 0: never); retries back off from there\n"
 	      "  --sysfs DIR, --procfs DIR   read apertures from another tree (tests)\n",
 	      out);
 }
@@ -29,12 +32,16 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "sysfs", required_argument, NULL, 'S' },
 		{ "procfs", required_argument, NULL, 'P' },
+		{ "resync", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ftmd_options opt = {
 		.config = FTM_CONF_DEFAULT, .sysfs = "/sys", .procfs = "/proc",
+		.resync = FTMD_RESYNC_DEFAULT,
 	};
+	unsigned long secs;
+	char *end;
 	bool foreground = false, verbose = false;
 	struct ftmd_log log;
 	struct ftmd d;
@@ -60,6 +67,16 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			opt.procfs = optarg;
+			break;
+		case 'R':
+			errno = 0;
+			secs = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || secs > 86400) {
+				fprintf(stderr, "flushtmd: --resync: not a number of seconds "
+					"(0 to 86400): '%s'\n", optarg);
+				return 2;
+			}
+			opt.resync = (unsigned int)secs;
 			break;
 		case 'h':
 			usage(stdout);

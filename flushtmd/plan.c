@@ -169,7 +169,7 @@ static bool applied_by_config(const struct planner *p, const struct ftm_aperture
 	for (size_t i = 0; i < p->nr_held; i++) {
 		const struct ftm_range *r = &p->held[i];
 
-		if (r->enabled && strcmp(r->owner, FTM_SOURCE_CONFIG) == 0 &&
+		if (!r->error && r->enabled && strcmp(r->owner, FTM_SOURCE_CONFIG) == 0 &&
 		    strcmp(r->name, w->device) == 0 && same_content(r, w))
 			return true;
 	}
@@ -289,7 +289,8 @@ static int plan_build(struct planner *p, const struct ftm_aperture *want, size_t
 	/* A disabled range of ours covers nothing: remove it first, freeing its name. */
 	for (size_t i = 0; i < nr_held; i++) {
 		const struct ftm_range *r = &held[i];
-		bool ours = strcmp(r->owner, owner) == 0;
+		/* One the library could not read whole is never ours to change: its name is only reserved. */
+		bool ours = !r->error && strcmp(r->owner, owner) == 0;
 
 		if (ours && !r->enabled) {
 			ssize_t op = emit(&p->b, FTMD_OP_DEL, r->name, 0, 0, "dead", -1);

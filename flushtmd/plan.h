@@ -55,8 +55,8 @@ struct ftmd_plan {
 
 /*
  * want: the apertures wanted, names unique (-EINVAL otherwise).  held: every
- * range the module holds, any owner; only those of `owner` are ever removed,
- * the others only reserve their names.  On success plan->ops is malloc'd
+ * range the module holds, any owner; only those of `owner` (and read whole:
+ * ->error 0) are ever removed, the others only reserve their names.  On success plan->ops is malloc'd
  * (ftmd_plan_free()); adds come before the removals they make safe.
  */
 int ftmd_plan_make(const struct ftm_aperture *want, size_t nr_want,

@@ -13,7 +13,8 @@ static size_t count_ours(const struct ftm_range *held, size_t n)
 	size_t ours = 0;
 
 	for (size_t i = 0; i < n; i++)
-		ours += held[i].enabled && strcmp(held[i].owner, FTM_DAEMON_OWNER) == 0;
+		ours += !held[i].error && held[i].enabled &&
+			strcmp(held[i].owner, FTM_DAEMON_OWNER) == 0;
 	return ours;
 }
 
@@ -47,25 +48,21 @@ static int run_op(const struct ftm_ctx *ctx, const struct ftmd_log *log,
 }
 
 int ftmd_reconcile(const struct ftm_ctx *ctx, const struct ftmd_log *log,
+		   const struct ftm_range *held, size_t nr_held,
 		   const struct ftm_aperture *want, size_t nr_want, struct ftmd_tally *tally)
 {
-	struct ftm_range *held = NULL;
 	struct ftmd_plan plan;
 	bool *done;
-	size_t nr_held = 0;
 	int rc;
 
 	memset(tally, 0, sizeof(*tally));
-	if (ftm_module_present(ctx) <= 0)
-		return -ENOENT;
-	rc = ftm_range_list(ctx, &held, &nr_held);
-	if (rc < 0)
-		return rc;
 	rc = ftmd_plan_make(want, nr_want, held, nr_held, FTM_DAEMON_OWNER, &plan);
 	tally->held = count_ours(held, nr_held);
-	free(held);
-	if (rc < 0)
+	if (rc < 0) {
+		ftmd_logf(log, LOG_ERR, "cannot plan the changes: %s%s", strerror(-rc),
+			  rc == -EINVAL ? " (two wanted ranges with one name)" : "");
 		return rc;
+	}
 	tally->kept = plan.nr_kept;
 
 	done = calloc(plan.nr_ops + 1, sizeof(*done));

@@ -21,11 +21,14 @@ struct ftmd_tally {
 };
 
 /*
- * -ENOENT when the module is not there (or went away mid-way); other negative
- * errnos when the held set cannot be read.  A refused op is not an error: it
- * is logged and counted, and the next reconcile tries it again.
+ * held: what the module holds now (ftm_range_list()), read by the caller
+ * before it built want.  want: names unique.  -ENOENT when the module went
+ * away mid-way; -EINVAL or -ENOMEM when no plan could be made (logged here,
+ * as a planner error).  A refused op is not an error: it is logged and
+ * counted, and the caller tries again later.
  */
 int ftmd_reconcile(const struct ftm_ctx *ctx, const struct ftmd_log *log,
+		   const struct ftm_range *held, size_t nr_held,
 		   const struct ftm_aperture *want, size_t nr_want, struct ftmd_tally *tally);
 
 #endif /* FTMD_RECONCILE_H */

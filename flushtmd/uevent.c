@@ -12,7 +12,15 @@
 #include "uevent.h"
 
 #define UDEV_CONTROL		"/run/udev/control"
-/* Room for a storm of hundreds of uevents between two wake-ups. */
+/*
+ * Asked for: room for a storm of hundreds of uevents between two wake-ups.
+ * What we get is logged at start: SO_RCVBUFFORCE needs CAP_NET_ADMIN, which
+ * the shipped unit does not grant, so there the plain SO_RCVBUF applies,
+ * capped by net.core.rmem_max (the kernel doubles what it grants: 416 KiB on
+ * a default Debian 12).  An overrun is not fatal: on the kernel socket it is
+ * ENOBUFS, and a full rescan follows; on the sd-device path it is silent,
+ * and the periodic rescan (daemon.c) recovers.
+ */
 #define UEVENT_RCVBUF		(4 << 20)
 
 static const char *const watched[] = { "nd", "dax", "memory", "module" };
@@ -133,12 +141,29 @@ static int netlink_start(struct ftmd_uevents *u, sd_event *event)
 		       NETLINK_KOBJECT_UEVENT);
 	if (u->fd < 0)
 		return -errno;
-	/* FORCE needs CAP_NET_ADMIN; the plain one is capped by rmem_max. */
 	if (setsockopt(u->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if (bind(u->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return -errno;
 	return sd_event_add_io(event, &u->io, u->fd, EPOLLIN, on_netlink, u);
+}
+
+/* What the kernel granted, as SO_RCVBUF reads it back (twice the usable payload). */
+static void log_rcvbuf(const struct ftmd_uevents *u)
+{
+	int fd = u->fd, size = 0;
+	socklen_t len = sizeof(size);
+
+	if (u->monitor)
+		fd = sd_event_source_get_io_fd(sd_device_monitor_get_event_source(u->monitor));
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) < 0) {
+		ftmd_logf(u->log, LOG_WARNING, "uevent receive buffer: size unknown: %s",
+			  strerror(fd < 0 ? -fd : errno));
+		return;
+	}
+	ftmd_logf(u->log, size < UEVENT_RCVBUF ? LOG_NOTICE : LOG_INFO,
+		  "uevent receive buffer: %d KiB (asked %d KiB%s)", size >> 10, UEVENT_RCVBUF >> 10,
+		  size < UEVENT_RCVBUF ? "; capped by net.core.rmem_max without CAP_NET_ADMIN" : "");
 }
 
 int ftmd_uevents_new(sd_event *event, const struct ftmd_log *log, ftmd_uevent_fn fn,
@@ -161,6 +186,7 @@ int ftmd_uevents_new(sd_event *event, const struct ftmd_log *log, ftmd_uevent_fn
 		ftmd_uevents_free(u);
 		return rc;
 	}
+	log_rcvbuf(u);
 	*out = u;
 	return 0;
 }

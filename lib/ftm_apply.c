@@ -104,59 +104,141 @@ static int apply_validate(struct apply *a)
 	return 0;
 }
 
-static void undo_added(struct apply *a, char **added, size_t n)
+/* A range the make phase changed, and how to take the change back. */
+struct made {
+	const struct ftm_conf_range *cr;
+	enum { MADE_ADDED, MADE_ENABLED, MADE_TEMP } how;
+	char temp[FTM_NAME_MAX];	/* MADE_TEMP: the new content's temporary name */
+};
+
+static bool name_taken(const struct apply *a, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		ftm_range_del(a->ctx, added[i]);
+	return live_range(a, name) || conf_range(a->conf, name);
 }
 
+/* NAME:k, the smallest k free among the live ranges and the file's names. */
+static int temp_name(const struct apply *a, const char *name, char *out)
+{
+	for (unsigned int k = 1; k < 100000; k++) {
+		int len = snprintf(out, FTM_NAME_MAX, "%s:%u", name, k);
+
+		if (len < 0 || len >= FTM_NAME_MAX)
+			return -ENAMETOOLONG;
+		if (!name_taken(a, out))
+			return 0;
+	}
+	return -EEXIST;
+}
+
+static void unmake(struct apply *a, const struct made *made, size_t n)
+{
+	char rel[FTM_NAME_MAX + 32];
+
+	for (size_t i = n; i-- > 0;) {
+		const struct made *m = &made[i];
+
+		if (m->how == MADE_ADDED) {
+			ftm_range_del(a->ctx, m->cr->name);
+		} else if (m->how == MADE_TEMP) {
+			ftm_range_del(a->ctx, m->temp);
+		} else {
+			snprintf(rel, sizeof(rel), "ranges/%s/enabled", m->cr->name);
+			ftm_attr_write(a->ctx, rel, "0");
+		}
+	}
+}
+
+static int range_error(struct apply *a, const struct ftm_conf_range *cr, const char *step,
+		       int ret)
+{
+	snprintf(a->err, a->errlen, "%s:%u: range %s: %s: %s", cr->file, cr->line, cr->name,
+		 step, ftm_strerror(ret, step));
+	return ret;
+}
+
+/*
+ * Make before break, as flushtmd does.  First every change that adds
+ * coverage: new ranges added, disabled ones enabled, and a moved range's
+ * new content added under a temporary name NAME:k.  If any of that fails,
+ * it is all taken back and nothing has changed.  Only then is each moved
+ * range switched: the old NAME removed, NAME made with the new content, the
+ * temporary removed; a failure there puts the old content back.
+ */
 static int apply_ranges(struct apply *a)
 {
 	const struct ftm_conf *conf = a->conf;
-	char **added;
-	size_t nr_added = 0;
+	struct made *made;
+	size_t nr_made = 0;
 	int ret = 0;
 
-	added = calloc(conf->nr_ranges + 1, sizeof(*added));
-	if (!added)
+	made = calloc(conf->nr_ranges + 1, sizeof(*made));
+	if (!made)
 		return -ENOMEM;
-	for (size_t i = 0; i < conf->nr_ranges; i++) {
+	for (size_t i = 0; i < conf->nr_ranges && ret == 0; i++) {
 		const struct ftm_conf_range *cr = &conf->ranges[i];
 		const struct ftm_range *r = live_range(a, cr->name);
+		struct made *m = &made[nr_made];
 		const char *step = NULL;
 		char rel[FTM_NAME_MAX + 32];
 
+		m->cr = cr;
 		if (r && r->start == cr->start && r->size == cr->size) {
 			if (r->enabled)
 				continue;
 			step = "enable";
 			snprintf(rel, sizeof(rel), "ranges/%s/enabled", cr->name);
 			ret = ftm_attr_write(a->ctx, rel, "1");
-			if (ret == 0) {
-				apply_note(a, "enable-range", cr->name);
-				continue;
-			}
-		} else {
-			if (r) {
-				step = "rmdir";
-				ret = ftm_range_del(a->ctx, cr->name);
-			}
+			m->how = MADE_ENABLED;
+		} else if (r) {
+			step = "add";
+			ret = temp_name(a, cr->name, m->temp);
 			if (ret == 0)
-				ret = ftm_range_add(a->ctx, cr->name, cr->start, cr->size, "config",
+				ret = ftm_range_add(a->ctx, m->temp, cr->start, cr->size, "config",
 						    &step);
-			if (ret == 0) {
-				apply_note(a, r ? "replace-range" : "add-range", cr->name);
-				if (!r)
-					added[nr_added++] = (char *)cr->name;
-				continue;
+			m->how = MADE_TEMP;
+		} else {
+			ret = ftm_range_add(a->ctx, cr->name, cr->start, cr->size, "config", &step);
+			m->how = MADE_ADDED;
+		}
+		if (ret < 0) {
+			range_error(a, cr, step, ret);
+			unmake(a, made, nr_made);
+			free(made);
+			return ret;
+		}
+		nr_made++;
+	}
+	for (size_t i = 0; i < nr_made; i++)
+		if (made[i].how != MADE_TEMP)
+			apply_note(a, made[i].how == MADE_ADDED ? "add-range" : "enable-range",
+				   made[i].cr->name);
+	for (size_t i = 0; i < nr_made; i++) {
+		struct made *m = &made[i];
+		const struct ftm_conf_range *cr = m->cr;
+		const struct ftm_range *old = live_range(a, cr->name);
+		const char *step = "rmdir";
+
+		if (m->how != MADE_TEMP)
+			continue;
+		/* The temporary covers the new content: the old one may go. */
+		ret = ftm_range_del(a->ctx, cr->name);
+		if (ret == 0) {
+			ret = ftm_range_add(a->ctx, cr->name, cr->start, cr->size, "config", &step);
+			if (ret < 0 && ftm_range_add(a->ctx, cr->name, old->start, old->size,
+						     "config", NULL) < 0) {
+				/* Neither: keep the temporary, so the new content stays covered. */
+				range_error(a, cr, step, ret);
+				break;
 			}
 		}
-		snprintf(a->err, a->errlen, "%s:%u: range %s: %s: %s", cr->file, cr->line,
-			 cr->name, step, ftm_strerror(ret, step));
-		undo_added(a, added, nr_added);
-		break;
+		ftm_range_del(a->ctx, m->temp);
+		if (ret < 0) {
+			range_error(a, cr, step, ret);
+			break;
+		}
+		apply_note(a, "replace-range", cr->name);
 	}
-	free(added);
+	free(made);
 	return ret;
 }
 

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "ftm_private.h"
+#include "ftm_sources.h"
 
-/* Far above any sane configuration; a bound so a stray huge file is refused, not parsed. */
-#define CONF_MAX_BYTES	(1024 * 1024)
+#define CONF_MAX_BYTES	FTM_CONF_MAX_BYTES
 
 struct conf_reader {
 	const char *data, *pos, *end;
@@ -29,9 +29,21 @@ struct conf_reader {
 	bool too_long;
 };
 
+/*
+ * The range names seen so far, across files: an open-addressing hash of
+ * indices into conf->ranges (index + 1; 0 is an empty slot), so that a
+ * duplicate is found in constant time and a large file parses in linear time.
+ */
+struct name_index {
+	size_t *slots;
+	size_t cap;		/* a power of two, at least twice the ranges held */
+};
+
 struct conf_parse {
 	struct conf_reader rd;
 	struct ftm_conf *conf;
+	struct name_index *names;
+	size_t ranges_cap;	/* allocated length of conf->ranges */
 	const char *file;
 	/* The first error; inih goes on after a handler error, we keep only this one. */
 	unsigned int err_line;
@@ -97,14 +109,13 @@ static int add_hook(struct conf_parse *p, const char *word)
 
 static int add_source(struct conf_parse *p, const char *word)
 {
-	if (!strcmp(word, "nd"))
-		p->conf->sources |= FTM_SRC_ND;
-	else if (!strcmp(word, "dax"))
-		p->conf->sources |= FTM_SRC_DAX;
-	else if (!strcmp(word, "iomem"))
-		p->conf->sources |= FTM_SRC_IOMEM;
-	else
-		return conf_error(p, "unknown source '%s' (nd, dax, iomem)", word);
+	unsigned int bit;
+	char words[64];
+
+	if (ftm_source_parse(word, &bit) < 0)
+		return conf_error(p, "unknown source '%s' (%s)", word,
+				  ftm_sources_format(FTM_SRC_ALL, words, sizeof(words)));
+	p->conf->sources |= bit;
 	return 1;
 }
 
@@ -228,11 +239,49 @@ static int close_section(struct conf_parse *p)
 	return 1;
 }
 
+static size_t name_hash(const char *name)
+{
+	size_t h = 14695981039346656037ull;	/* FNV-1a */
+
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of name: the one holding it, or the empty one where it goes. */
+static size_t *name_slot(const struct name_index *ix, const struct ftm_conf *c, const char *name)
+{
+	size_t i = name_hash(name) & (ix->cap - 1);
+
+	while (ix->slots[i] && strcmp(c->ranges[ix->slots[i] - 1].name, name))
+		i = (i + 1) & (ix->cap - 1);
+	return &ix->slots[i];
+}
+
+/* Room for one more name: the table stays at most half full. */
+static int name_index_grow(struct name_index *ix, const struct ftm_conf *c)
+{
+	struct name_index bigger;
+
+	if (ix->cap >= 2 * (c->nr_ranges + 1))
+		return 0;
+	bigger.cap = ix->cap ? ix->cap * 2 : 64;
+	bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+	if (!bigger.slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nr_ranges; i++)
+		*name_slot(&bigger, c, c->ranges[i].name) = i + 1;
+	free(ix->slots);
+	*ix = bigger;
+	return 0;
+}
+
 static int open_section(struct conf_parse *p, const char *section)
 {
 	struct ftm_conf *c = p->conf;
 	struct ftm_conf_range *grown, *r;
 	const char *name;
+	size_t *slot;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	p->seen = 0;
@@ -245,14 +294,24 @@ static int open_section(struct conf_parse *p, const char *section)
 		name++;
 	if (!ftm_range_name_valid(name))
 		return conf_error(p, "[%s]: invalid range name '%s'", section, name);
-	for (size_t i = 0; i < c->nr_ranges; i++)
-		if (!strcmp(c->ranges[i].name, name))
-			return conf_error(p, "range '%s' defined twice (first at %s:%u)", name,
-					  c->ranges[i].file, c->ranges[i].line);
-	grown = realloc(c->ranges, (c->nr_ranges + 1) * sizeof(*grown));
-	if (!grown)
+	if (name_index_grow(p->names, c) < 0)
 		return conf_error(p, "out of memory");
-	c->ranges = grown;
+	slot = name_slot(p->names, c, name);
+	if (*slot)
+		return conf_error(p, "range '%s' defined twice (first at %s:%u)", name,
+				  c->ranges[*slot - 1].file, c->ranges[*slot - 1].line);
+	if (c->nr_ranges >= FTM_CONF_MAX_RANGES)
+		return conf_error(p, "more than %d ranges", FTM_CONF_MAX_RANGES);
+	if (c->nr_ranges == p->ranges_cap) {
+		size_t cap = p->ranges_cap ? p->ranges_cap * 2 : 16;
+
+		grown = realloc(c->ranges, cap * sizeof(*grown));
+		if (!grown)
+			return conf_error(p, "out of memory");
+		c->ranges = grown;
+		p->ranges_cap = cap;
+	}
+	*slot = c->nr_ranges + 1;
 	r = &c->ranges[c->nr_ranges++];
 	memset(r, 0, sizeof(*r));
 	memcpy(r->name, name, strlen(name) + 1);	/* valid names fit */
@@ -366,23 +425,41 @@ static int read_whole(const char *path, char **data, size_t *len, char *err, siz
 		close(fd);
 		return -ENOMEM;
 	}
-	/* Read one byte past the size seen, in case the file grew meanwhile. */
-	n = read(fd, buf, (size_t)st.st_size + 1);
-	close(fd);
-	if (n < 0 || n > st.st_size) {
-		snprintf(err, errlen, "%s: %s", path, n < 0 ? strerror(errno) : "changed while read");
-		free(buf);
-		return n < 0 ? -EIO : -EAGAIN;
+	/*
+	 * Up to one byte past the size seen, in case the file grew meanwhile;
+	 * read(2) may return less than asked (a FUSE or network file system).
+	 */
+	size_t got = 0, want = (size_t)st.st_size + 1;
+	int read_errno = 0;
+
+	while (got < want) {
+		n = read(fd, buf + got, want - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			read_errno = errno;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
 	}
-	buf[n] = '\0';
+	close(fd);
+	if (read_errno || got > (size_t)st.st_size) {
+		snprintf(err, errlen, "%s: %s", path,
+			 read_errno ? strerror(read_errno) : "changed while read");
+		free(buf);
+		return read_errno ? -read_errno : -EAGAIN;
+	}
+	buf[got] = '\0';
 	*data = buf;
-	*len = (size_t)n;
+	*len = got;
 	return 0;
 }
 
-static int parse_file(const char *path, struct ftm_conf *conf, char *err, size_t errlen)
+static int parse_file(const char *path, struct ftm_conf *conf, struct name_index *names,
+		      size_t *ranges_cap, char *err, size_t errlen)
 {
-	struct conf_parse p = { .conf = conf, .file = path };
+	struct conf_parse p = { .conf = conf, .file = path, .names = names,
+				.ranges_cap = *ranges_cap };
 	const char *nul;
 	size_t len = 0;
 	char *data = NULL;
@@ -404,10 +481,14 @@ static int parse_file(const char *path, struct ftm_conf *conf, char *err, size_t
 	}
 	p.rd.data = p.rd.pos = data;
 	p.rd.end = data + len;
+	/* A UTF-8 byte order mark, as editors on some systems write it (inih skips it too). */
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
+		p.rd.pos += 3;
 	ret = ini_parse_stream(conf_read_line, &p, conf_handler, &p);
 	if (!p.rd.too_long)
 		close_section(&p);
 	free(data);
+	*ranges_cap = p.ranges_cap;
 
 	if (ret > 0 && (!p.err_line || (unsigned int)ret < p.err_line))
 		snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
@@ -433,8 +514,10 @@ static int conf_d_filter(const struct dirent *de)
 
 int ftm_conf_load(const char *path, struct ftm_conf *conf, char *err, size_t errlen)
 {
+	struct name_index index = { 0 };
 	struct dirent **names = NULL;
 	char dir[PATH_MAX], file[PATH_MAX];
+	size_t ranges_cap = 0;
 	int n = 0, ret;
 
 	memset(conf, 0, sizeof(*conf));
@@ -442,7 +525,7 @@ int ftm_conf_load(const char *path, struct ftm_conf *conf, char *err, size_t err
 		err[0] = '\0';
 	if (!path)
 		path = FTM_CONF_DEFAULT;
-	ret = parse_file(path, conf, err, errlen);
+	ret = parse_file(path, conf, &index, &ranges_cap, err, errlen);
 	if (ret < 0)
 		goto fail;
 
@@ -460,6 +543,11 @@ int ftm_conf_load(const char *path, struct ftm_conf *conf, char *err, size_t err
 			goto fail;
 		}
 	}
+	if (n > FTM_CONF_MAX_FILES) {
+		snprintf(err, errlen, "%s: %d files, %d at most", dir, n, FTM_CONF_MAX_FILES);
+		ret = -E2BIG;
+		goto fail;
+	}
 	for (int i = 0; i < n; i++) {
 		if (snprintf(file, sizeof(file), "%s/%s", dir, names[i]->d_name) >=
 		    (int)sizeof(file)) {
@@ -467,7 +555,7 @@ int ftm_conf_load(const char *path, struct ftm_conf *conf, char *err, size_t err
 			ret = -ENAMETOOLONG;
 			goto fail;
 		}
-		ret = parse_file(file, conf, err, errlen);
+		ret = parse_file(file, conf, &index, &ranges_cap, err, errlen);
 		if (ret < 0)
 			goto fail;
 	}
@@ -476,6 +564,7 @@ int ftm_conf_load(const char *path, struct ftm_conf *conf, char *err, size_t err
 fail:
 	ftm_conf_free(conf);
 out:
+	free(index.slots);
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

@@ -94,11 +94,21 @@ int ftm_attr_read(const struct ftm_ctx *ctx, const char *rel, char *buf, size_t 
 			break;
 		got += (size_t)n;
 	}
+	/*
+	 * A full buffer still fits when what follows is only the value's
+	 * trailing newline (a 64-byte owner reads back as 65 bytes).
+	 */
 	if (got == len - 1) {
-		char extra;
+		char extra[2];
 
-		n = read(fd, &extra, 1);
-		if (n > 0) {
+		do {
+			n = read(fd, extra, sizeof(extra));
+		} while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (n > 1 || (n == 1 && extra[0] != '\n')) {
 			ret = -ENOSPC;
 			goto out;
 		}
@@ -198,7 +208,7 @@ int ftm_flush(const struct ftm_ctx *ctx, const char *name)
 		int ret;
 
 		/* Say "no such range" the same way whatever the kernel's errno for it. */
-		if (!ftm_range_name_valid(name))
+		if (!ftm_range_name_usable(name))
 			return -EINVAL;
 		ret = ftm_range_read(ctx, name, &r);
 		if (ret < 0)

@@ -31,6 +31,81 @@ bool ftm_range_name_valid(const char *name)
 	return true;
 }
 
+bool ftm_range_name_usable(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len < FTM_NAME_MAX && !strchr(name, '/') && strcmp(name, ".") &&
+	       strcmp(name, "..");
+}
+
+static bool plain_byte(unsigned char c)
+{
+	return c > ' ' && c < 0x7f && c != '\\';
+}
+
+const char *ftm_name_escape(const char *name, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (plain_byte(*p)) {
+			if (o + 1 >= len)
+				break;
+			buf[o++] = (char)*p;
+			continue;
+		}
+		if (o + 4 >= len)
+			break;
+		buf[o++] = '\\';
+		buf[o++] = 'x';
+		buf[o++] = hex[*p >> 4];
+		buf[o++] = hex[*p & 15];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int ftm_name_unescape(const char *escaped, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (const char *p = escaped; *p; p++) {
+		char c = *p;
+
+		if (c == '\\') {
+			int hi, lo;
+
+			if (p[1] != 'x' || (hi = hex_digit(p[2])) < 0 || (lo = hex_digit(p[3])) < 0 ||
+			    (hi == 0 && lo == 0))
+				return -EINVAL;
+			c = (char)(hi << 4 | lo);
+			p += 3;
+		}
+		if (o + 1 >= len)
+			return -ENAMETOOLONG;
+		buf[o++] = c;
+	}
+	if (!len)
+		return -ENAMETOOLONG;
+	buf[o] = '\0';
+	return 0;
+}
+
 static int range_rel(const char *name, const char *attr, char *buf, size_t len)
 {
 	int n = attr ? snprintf(buf, len, "ranges/%s/%s", name, attr)
@@ -57,31 +132,53 @@ static int range_write(const struct ftm_ctx *ctx, const char *name, const char *
 	return ret < 0 ? ret : ftm_attr_write(ctx, rel, val);
 }
 
+static void first_error(int *first, int ret)
+{
+	if (ret < 0 && !*first)
+		*first = ret;
+}
+
+/*
+ * Every attribute is read even when one before failed, so that a range with
+ * one bad attribute still shows what it holds.
+ */
 int ftm_range_read(const struct ftm_ctx *ctx, const char *name, struct ftm_range *r)
 {
 	char rel[FTM_NAME_MAX + 32];
-	uint64_t enabled;
-	int ret;
+	uint64_t enabled = 0;
+	int ret = 0, err;
 
-	if (!ftm_range_name_valid(name))
+	if (!ftm_range_name_usable(name))
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	ret = range_read_u64(ctx, name, "start", &r->start);
-	if (!ret)
-		ret = range_read_u64(ctx, name, "size", &r->size);
-	if (!ret)
-		ret = range_read_u64(ctx, name, "enabled", &enabled);
-	if (!ret && enabled > 1)
-		ret = -EINVAL;
+	memcpy(r->name, name, strlen(name) + 1);	/* usable names fit */
+	first_error(&ret, range_read_u64(ctx, name, "start", &r->start));
+	first_error(&ret, range_read_u64(ctx, name, "size", &r->size));
+	first_error(&ret, range_read_u64(ctx, name, "enabled", &enabled));
+	if (enabled > 1) {
+		first_error(&ret, -EINVAL);
+		enabled = 0;
+	}
 	r->enabled = enabled;
-	if (!ret)
-		ret = range_rel(name, "owner", rel, sizeof(rel));
-	if (!ret)
-		ret = ftm_attr_read(ctx, rel, r->owner, sizeof(r->owner));
-	if (!ret)
-		ret = range_read_u64(ctx, name, "flushed_bytes", &r->flushed_bytes);
+	err = range_rel(name, "owner", rel, sizeof(rel));
+	if (!err)
+		err = ftm_attr_read(ctx, rel, r->owner, sizeof(r->owner));
+	if (err < 0) {
+		first_error(&ret, err);
+		r->owner[0] = '\0';
+	}
+	first_error(&ret, range_read_u64(ctx, name, "flushed_bytes", &r->flushed_bytes));
 	return ret;
+}
+
+static bool range_dir_exists(const struct ftm_ctx *ctx, const char *name)
+{
+	char rel[FTM_NAME_MAX + 32], path[PATH_MAX];
+	struct stat st;
+
+	return range_rel(name, NULL, rel, sizeof(rel)) == 0 &&
+	       ftm_path(ctx, rel, path, sizeof(path)) == 0 && stat(path, &st) == 0 &&
+	       S_ISDIR(st.st_mode);
 }
 
 static int range_cmp(const void *a, const void *b)
@@ -105,7 +202,7 @@ int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t 
 	if (!dir)
 		return -errno;
 	while ((errno = 0, de = readdir(dir))) {
-		if (de->d_name[0] == '.' || !ftm_range_name_valid(de->d_name))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (count == cap) {
 			struct ftm_range *grown;
@@ -120,10 +217,10 @@ int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t 
 		}
 		ret = ftm_range_read(ctx, de->d_name, &list[count]);
 		/* Removed between readdir() and the read: not there any more. */
-		if (ret == -ENOENT)
+		if (ret == -ENOENT && !range_dir_exists(ctx, de->d_name))
 			continue;
-		if (ret < 0)
-			goto fail;
+		/* Listed all the same, marked: one odd range never hides the others. */
+		list[count].error = ret;
 		count++;
 	}
 	if (errno) {
@@ -217,7 +314,7 @@ out:
 
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name)
 {
-	if (!ftm_range_name_valid(name))
+	if (!ftm_range_name_usable(name))
 		return -EINVAL;
 	return range_rmdir(ctx, name);
 }

@@ -17,14 +17,53 @@
 
 #include "ftm_sources.h"
 
+/* In specificity order (ftm_apertures_fold()). */
 static const struct {
 	unsigned int bit;
 	const char *name;
-} source_names[] = {
+} source_names[FTM_NR_SOURCES] = {
 	{ FTM_SRC_ND, "nd" },
 	{ FTM_SRC_DAX, "dax" },
 	{ FTM_SRC_IOMEM, "iomem" },
 };
+
+unsigned int ftm_source_bit(unsigned int i)
+{
+	return i < FTM_NR_SOURCES ? source_names[i].bit : 0;
+}
+
+const char *ftm_sources_format(unsigned int bits, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < FTM_NR_SOURCES; i++) {
+		int got;
+
+		if (!(bits & source_names[i].bit))
+			continue;
+		got = snprintf(buf + off, len - off, "%s%s", off ? " " : "", source_names[i].name);
+		if (got < 0 || (size_t)got >= len - off)
+			break;
+		off += (size_t)got;
+	}
+	if (!off)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+/* The index of a source name in source_names, or FTM_NR_SOURCES. */
+static unsigned int source_index(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < FTM_NR_SOURCES && name; i++)
+		if (strcmp(source_names[i].name, name) == 0)
+			return i;
+	return FTM_NR_SOURCES;
+}
 
 const char *ftm_source_name(unsigned int bit)
 {
@@ -324,13 +363,27 @@ int ftm_scan_dax(const char *sysfs_root, struct ftm_aperture **out, size_t *n)
 	return rc;
 }
 
-int ftm_iomem_parse(FILE *f, ftm_iomem_fn fn, void *data)
+/* strtoull for a hex field: digits only (no sign, no space, no 0x). */
+static bool hex_field(const char *p, char **end, uint64_t *val)
 {
-	char line[512];
-	bool any_nonzero = false, any = false;
-	int rc;
+	if (!isxdigit((unsigned char)*p))
+		return false;
+	errno = 0;
+	*val = strtoull(p, end, 16);
+	return errno == 0;
+}
 
-	while (fgets(line, sizeof(line), f)) {
+int ftm_iomem_parse(FILE *f, ftm_iomem_fn fn, void *data, unsigned int *skipped)
+{
+	bool any_nonzero = false, any = false;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	if (skipped)
+		*skipped = 0;
+	/* getline: no line is too long; each one stands alone. */
+	while (getline(&line, &cap, f) >= 0) {
 		struct ftm_iomem_entry e = { 0 };
 		char *p = line, *end;
 
@@ -339,14 +392,12 @@ int ftm_iomem_parse(FILE *f, ftm_iomem_fn fn, void *data)
 			e.depth++;
 		}
 		e.depth /= 2;
-		errno = 0;
-		e.start = strtoull(p, &end, 16);
-		if (errno || end == p || *end != '-')
-			return -EINVAL;
-		p = end + 1;
-		e.end = strtoull(p, &end, 16);
-		if (errno || end == p || strncmp(end, " : ", 3) != 0)
-			return -EINVAL;
+		if (!hex_field(p, &end, &e.start) || *end != '-' ||
+		    !hex_field(end + 1, &end, &e.end) || strncmp(end, " : ", 3) != 0) {
+			if (skipped)
+				++*skipped;
+			continue;
+		}
 		any = true;
 		if (e.start || e.end)
 			any_nonzero = true;
@@ -358,8 +409,11 @@ int ftm_iomem_parse(FILE *f, ftm_iomem_fn fn, void *data)
 			continue;	/* hidden; judged at the end */
 		rc = fn(&e, data);
 		if (rc)
-			return rc;
+			break;
 	}
+	free(line);
+	if (rc)
+		return rc;
 	if (ferror(f))
 		return -EIO;
 	if (any && !any_nonzero)
@@ -402,28 +456,194 @@ int ftm_scan_iomem(const char *procfs_root, struct ftm_aperture **out, size_t *n
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	rc = ftm_iomem_parse(f, iomem_collect_one, &c);
+	rc = ftm_iomem_parse(f, iomem_collect_one, &c, NULL);
 	fclose(f);
 	return rc;
 }
 
 int ftm_sources_scan(unsigned int sources, const char *sysfs_root, const char *procfs_root,
-		     struct ftm_aperture **out, size_t *n)
+		     struct ftm_aperture **out, size_t *n, int errs[FTM_NR_SOURCES])
 {
-	int rc = 0;
+	unsigned int failed = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (sources & FTM_SRC_ND)
-		rc = ftm_scan_nd(sysfs_root, out, n);
-	if (rc == 0 && (sources & FTM_SRC_DAX))
-		rc = ftm_scan_dax(sysfs_root, out, n);
-	if (rc == 0 && (sources & FTM_SRC_IOMEM))
-		rc = ftm_scan_iomem(procfs_root, out, n);
-	if (rc < 0) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
+	for (unsigned int i = 0; i < FTM_NR_SOURCES; i++) {
+		unsigned int bit = source_names[i].bit;
+		size_t before = *n;
+		int rc = 0;
+
+		if (errs)
+			errs[i] = 0;
+		if (!(sources & bit))
+			continue;
+		if (bit == FTM_SRC_ND)
+			rc = ftm_scan_nd(sysfs_root, out, n);
+		else if (bit == FTM_SRC_DAX)
+			rc = ftm_scan_dax(sysfs_root, out, n);
+		else
+			rc = ftm_scan_iomem(procfs_root, out, n);
+		if (rc == -ENOMEM) {
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return -ENOMEM;
+		}
+		if (rc < 0) {
+			/* What this source added before it failed is not trusted either. */
+			*n = before;
+			failed |= bit;
+			if (errs)
+				errs[i] = rc;
+		}
 	}
+	return (int)failed;
+}
+
+struct extent_list {
+	struct ftm_extent *e;
+	size_t n, cap;
+};
+
+static int extent_add(struct extent_list *l, uint64_t start, uint64_t size)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct ftm_extent *grown = realloc(l->e, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		l->e = grown;
+		l->cap = cap;
+	}
+	l->e[l->n].start = start;
+	l->e[l->n].size = size;
+	l->n++;
+	return 0;
+}
+
+static int cmp_extent(const void *a, const void *b)
+{
+	const struct ftm_extent *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The end of e, saturated: a range reaching the top of the address space. */
+static uint64_t extent_end(uint64_t start, uint64_t size)
+{
+	return start + size < start ? UINT64_MAX : start + size;
+}
+
+int ftm_extent_gaps(uint64_t start, uint64_t size, const struct ftm_extent *covers, size_t n,
+		    ftm_gap_fn fn, void *data)
+{
+	uint64_t pos = start, end = extent_end(start, size);
+	struct ftm_extent *sorted;
+	int rc = 0;
+
+	sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	if (n)
+		memcpy(sorted, covers, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_extent);
+	/* Sorted by start, one pass: each cover either leaves a gap before it or moves pos on. */
+	for (size_t i = 0; i < n && pos < end && rc == 0; i++) {
+		uint64_t cs = sorted[i].start, ce = extent_end(cs, sorted[i].size);
+
+		if (sorted[i].size == 0 || ce <= pos)
+			continue;
+		if (cs >= end)
+			break;
+		if (cs > pos)
+			rc = fn(pos, cs - pos, data);
+		if (ce > pos)
+			pos = ce;
+	}
+	if (rc == 0 && pos < end)
+		rc = fn(pos, end - pos, data);
+	free(sorted);
 	return rc;
+}
+
+struct fold_gaps {
+	struct ftm_aperture *out;	/* room for one more, or pieces appended */
+	size_t n, cap;
+	const struct ftm_aperture *of;
+	uint64_t covered_by_gaps;	/* bytes in gaps */
+	bool pieces;			/* emit each gap (iomem), else only measure */
+};
+
+static int fold_push(struct fold_gaps *g, const struct ftm_aperture *ap)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		struct ftm_aperture *grown = realloc(g->out, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		g->out = grown;
+		g->cap = cap;
+	}
+	g->out[g->n++] = *ap;
+	return 0;
+}
+
+static int fold_gap(uint64_t start, uint64_t size, void *data)
+{
+	struct fold_gaps *g = data;
+	struct ftm_aperture piece;
+	char device[FTM_DEVICE_MAX];
+	int rc;
+
+	g->covered_by_gaps += size;
+	if (!g->pieces)
+		return 0;
+	snprintf(device, sizeof(device), "%" PRIx64, start);
+	rc = ftm_aperture_set(&piece, g->of->source, device, start, size);
+	return rc < 0 ? rc : fold_push(g, &piece);
+}
+
+int ftm_apertures_fold(struct ftm_aperture **aps, size_t *n)
+{
+	struct extent_list kept = { 0 };
+	struct fold_gaps g = { 0 };
+	unsigned int tier = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < *n && rc == 0; i++) {
+		const struct ftm_aperture *a = &(*aps)[i];
+		unsigned int idx = source_index(a->source);
+
+		if (idx == FTM_NR_SOURCES) {
+			rc = fold_push(&g, a);	/* not a scanned source: as it is */
+			continue;
+		}
+		/* What an earlier (more specific) source kept is what this tier is cut by. */
+		if (idx != tier) {
+			tier = idx;
+			kept.n = 0;
+			for (size_t j = 0; j < g.n && rc == 0; j++)
+				if (source_index(g.out[j].source) < idx)
+					rc = extent_add(&kept, g.out[j].start, g.out[j].size);
+		}
+		if (rc)
+			break;
+		g.of = a;
+		g.covered_by_gaps = 0;
+		g.pieces = source_names[idx].bit == FTM_SRC_IOMEM;
+		rc = ftm_extent_gaps(a->start, a->size, kept.e, kept.n, fold_gap, &g);
+		if (rc == 0 && !g.pieces && g.covered_by_gaps)
+			rc = fold_push(&g, a);	/* not wholly inside: kept whole */
+	}
+	free(kept.e);
+	if (rc < 0) {
+		free(g.out);
+		return rc;
+	}
+	free(*aps);
+	*aps = g.out;
+	*n = g.n;
+	return 0;
 }

@@ -129,7 +129,7 @@ static const struct errword errwords[] = {
 	{ "size", EINVAL, "invalid size" },
 	{ "owner", EINVAL, "invalid owner (one line, 64 bytes at most)" },
 	{ "name", EINVAL, "invalid range name (letters, digits, '.', '_', ':', '-'; "
-			  "127 at most; not starting with '.')" },
+			  "255 at most; not starting with '.')" },
 	{ "mkdir", EEXIST, "a range of that name exists" },
 	{ "mkdir", ENOENT, "flushtm module not loaded" },
 	{ "rmdir", ENOENT, "no such range" },

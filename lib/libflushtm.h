@@ -20,7 +20,7 @@
 #define FTM_CONFIGFS_ENV	"FLUSHTM_CONFIGFS"
 #define FTM_CONF_DEFAULT	"/etc/flushtm/flushtm.conf"
 #define FTM_INTERFACE_VERSION	1
-#define FTM_NAME_MAX		128	/* a range name, NUL included */
+#define FTM_NAME_MAX		256	/* a range name, NUL included: NAME_MAX + 1 */
 #define FTM_OWNER_MAX		65	/* 64 bytes + NUL, as the kernel keeps */
 #define FTM_HOOK_NAME_MAX	16
 
@@ -91,11 +91,47 @@ struct ftm_range {
 	bool enabled;
 	char owner[FTM_OWNER_MAX];
 	uint64_t flushed_bytes;
+	/*
+	 * ftm_range_list() only: 0, or the negative errno of the first
+	 * attribute it could not read.  The attributes that were read are
+	 * filled, the others are 0 or "".  Such a range covers nothing as far
+	 * as the library knows: show it with a warning, never count it.
+	 */
+	int error;
 };
 
+/*
+ * The names we create (range add, [range NAME]): letters, digits, '.', '_',
+ * ':', '-', not starting with '.', FTM_NAME_MAX - 1 bytes at most: safe in
+ * a path, a shell word and an ini section header.
+ */
 bool ftm_range_name_valid(const char *name);
+/*
+ * The names we can address: any configfs entry (the kernel takes any name),
+ * that is one path component other than "." and "..", shorter than
+ * FTM_NAME_MAX.  Reading, listing, flushing and removing accept these, so no
+ * range made by someone else is ever hidden or left behind.  Such a name may
+ * hold spaces, newlines, control bytes or invalid UTF-8: print it through
+ * ftm_name_escape().
+ */
+bool ftm_range_name_usable(const char *name);
+/*
+ * name for a terminal, a log or a column of text: every byte outside
+ * printable ASCII, and space and backslash, as \xHH; returns buf, always
+ * NUL-terminated (4 * FTM_NAME_MAX bytes always suffice).  Valid names come
+ * out unchanged.  ftm_name_unescape() turns it back; -EINVAL on a malformed
+ * escape, -ENAMETOOLONG when it does not fit.
+ */
+#define FTM_NAME_ESCAPED_MAX	(4 * FTM_NAME_MAX)
+const char *ftm_name_escape(const char *name, char *buf, size_t len);
+int ftm_name_unescape(const char *escaped, char *buf, size_t len);
+/* Any usable name; -EINVAL otherwise, -ENOENT when absent. */
 int ftm_range_read(const struct ftm_ctx *ctx, const char *name, struct ftm_range *r);
-/* Every range, sorted by name; *ranges is malloc'd. */
+/*
+ * Every entry of ranges/, sorted by name; *ranges is malloc'd.  A range
+ * whose attributes cannot be read is listed with ->error set, never fails
+ * the list; the list fails only when ranges/ itself cannot be read.
+ */
 int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t *n);
 /*
  * All or nothing: mkdir, owner, start, size, then enabled.  On failure what
@@ -105,7 +141,7 @@ int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t 
  */
 int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 		  uint64_t size, const char *owner, const char **step);
-/* rmdir (the kernel flushes an enabled range first). -ENOENT if absent. */
+/* rmdir (the kernel flushes an enabled range first); any usable name. -ENOENT if absent. */
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name);
 
 /*
@@ -156,6 +192,16 @@ struct ftm_conf {
 };
 
 /*
+ * Caps, far above any sane configuration, so that a stray huge file or
+ * directory is refused with a reason instead of stalling `apply` or the
+ * daemon (whose watchdog is 30 s): bytes per file, files in path.d/, static
+ * ranges over all files.  Parsing is linear in the size of the files.
+ */
+#define FTM_CONF_MAX_BYTES	(1024 * 1024)
+#define FTM_CONF_MAX_FILES	256
+#define FTM_CONF_MAX_RANGES	4096
+
+/*
  * Parses path and then path.d/ *.conf in name order (later files override
  * settings; ranges accumulate, a name twice is an error).  Nothing is half
  * filled on error: conf is zeroed and err holds "file:line: why".
@@ -175,8 +221,12 @@ void ftm_conf_free(struct ftm_conf *conf);
  *  - hooks when conf has them: listed hooks armed, the others disarmed,
  *    except aperture and manual, which are only ever armed by a config.
  * Checks what it can against the module before the first change (hooks
- * available, names free); if adding a range then fails, the ranges added
- * by this call are removed again.  note (may be NULL) is called for each
+ * available, names free).  Ranges change make-before-break: new ranges,
+ * re-enabled ones and the new content of moved ones (under a temporary name
+ * NAME:k) first; if any of that fails it is all taken back, so a failed
+ * apply leaves the ranges as they were (a move to a refused address keeps
+ * the old range).  Then each moved range is switched to its new content
+ * under its own name.  note (may be NULL) is called for each
  * change made: what is "add-range", "replace-range", "enable-range",
  * "remove-range", "method", "cache_threshold", "enable" or "disable".
  * *changes (may be NULL) counts them; nothing changed means 0.  On failure err

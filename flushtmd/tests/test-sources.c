@@ -146,6 +146,127 @@ static int count_pm(const struct ftm_iomem_entry *e, void *data)
 	return 0;
 }
 
+struct gap_list {
+	struct ftm_extent g[16];
+	size_t n;
+};
+
+static int collect_gap(uint64_t start, uint64_t size, void *data)
+{
+	struct gap_list *l = data;
+
+	if (l->n < 16) {
+		l->g[l->n].start = start;
+		l->g[l->n].size = size;
+	}
+	l->n++;
+	return 0;
+}
+
+static void test_gaps(struct tap *t)
+{
+	/* Overlapping, touching, out of order, one empty, one past the end. */
+	const struct ftm_extent covers[] = {
+		{ 0x3000, 0x1000 }, { 0x1000, 0x800 }, { 0x1400, 0x800 }, { 0x5000, 0 },
+		{ 0x4000, 0x1000 }, { 0x9000, 0x10000 },
+	};
+	struct gap_list l = { .n = 0 };
+
+	ftm_extent_gaps(0, 0xa000, covers, 6, collect_gap, &l);
+	tap_ok(t, l.n == 3 && l.g[0].start == 0 && l.g[0].size == 0x1000 &&
+	       l.g[1].start == 0x1c00 && l.g[1].size == 0x1400 &&
+	       l.g[2].start == 0x5000 && l.g[2].size == 0x4000,
+	       "gaps: overlapping, touching and unordered covers (%zu gaps)", l.n);
+	l.n = 0;
+	ftm_extent_gaps(0x1000, 0x800, covers, 6, collect_gap, &l);
+	tap_ok(t, l.n == 0, "gaps: none when wholly covered");
+	l.n = 0;
+	ftm_extent_gaps(0x20000, 0x1000, NULL, 0, collect_gap, &l);
+	tap_ok(t, l.n == 1 && l.g[0].start == 0x20000 && l.g[0].size == 0x1000,
+	       "gaps: all of it when nothing covers");
+	l.n = 0;
+	const struct ftm_extent top = { 0xfffffffffffff000ull, 0x1000 };
+
+	ftm_extent_gaps(0xffffffffffffe000ull, 0x2000, &top, 1, collect_gap, &l);
+	tap_ok(t, l.n == 1 && l.g[0].size == 0x1000, "gaps: a cover reaching the top of memory");
+}
+
+static void ap(struct ftm_aperture *a, const char *src, const char *dev, uint64_t start,
+	       uint64_t size)
+{
+	if (ftm_aperture_set(a, src, dev, start, size) < 0)
+		abort();
+}
+
+/* The scanned fake tree: legacy pmem and namespace1.0 are one extent. */
+static void test_fold_scanned(struct tap *t, const struct ftm_aperture *scanned, size_t n)
+{
+	struct ftm_aperture *a = malloc(n * sizeof(*a));
+
+	memcpy(a, scanned, n * sizeof(*a));
+	tap_ok(t, ftm_apertures_fold(&a, &n) == 0, "fold the scanned tree");
+	tap_ok(t, find(a, n, "d-nd-namespace1.0") && !find(a, n, "d-iomem-20000000"),
+	       "fold: legacy pmem and its namespace are one range, named nd");
+	tap_ok(t, !find(a, n, "d-dax-dax0.0") && !find(a, n, "d-iomem-140000000") &&
+	       find(a, n, "d-nd-namespace0.0"),
+	       "fold: a devdax device inside its namespace adds no range");
+	tap_ok(t, find(a, n, "d-dax-dax2.0-mapping0") && find(a, n, "d-dax-dax2.0-mapping1") &&
+	       n == 4, "fold: dax outside any namespace kept (n %zu)", n);
+	free(a);
+}
+
+static void test_fold(struct tap *t)
+{
+	struct ftm_aperture *a = calloc(8, sizeof(*a));
+	size_t n = 0;
+
+	/* A 1 GiB region with a 256 MiB namespace in its middle; a dax device in the namespace. */
+	ap(&a[n++], "nd", "namespace0.0", 0x150000000, 256 << 20);
+	ap(&a[n++], "dax", "dax0.0", 0x150200000, (256 << 20) - (2 << 20));
+	ap(&a[n++], "iomem", "140000000", 0x140000000, 1 << 30);
+	ap(&a[n++], "config", "trace", 0x150000000, 4096);
+	tap_ok(t, ftm_apertures_fold(&a, &n) == 0 && n == 4, "fold: n %zu", n);
+	tap_ok(t, is(find(a, n, "d-nd-namespace0.0"), 0x150000000, 256 << 20) &&
+	       is(find(a, n, "d-iomem-140000000"), 0x140000000, 256 << 20) &&
+	       is(find(a, n, "d-iomem-160000000"), 0x160000000, 512 << 20),
+	       "fold: the iomem left around a namespace is kept, each piece named by its start");
+	tap_ok(t, is(find(a, n, "d-config-trace"), 0x150000000, 4096),
+	       "fold: static ranges are left as they are");
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i].source, "config"))
+			total += a[i].size;
+	tap_ok(t, total == 1 << 30, "fold: no byte twice, none lost (%llu)",
+	       (unsigned long long)total);
+	free(a);
+
+	/* Without nd, the dax device wins over iomem; a partial overlap keeps its name. */
+	a = calloc(8, sizeof(*a));
+	n = 0;
+	ap(&a[n++], "dax", "dax0.0", 0x150200000, 0x100000);
+	ap(&a[n++], "dax", "dax1.0", 0x17f000000, 0x2000000);
+	ap(&a[n++], "iomem", "140000000", 0x140000000, 1 << 30);
+	tap_ok(t, ftm_apertures_fold(&a, &n) == 0 && n == 4 &&
+	       find(a, n, "d-dax-dax0.0") && is(find(a, n, "d-dax-dax1.0"), 0x17f000000, 0x2000000) &&
+	       is(find(a, n, "d-iomem-140000000"), 0x140000000, 0x10200000) &&
+	       is(find(a, n, "d-iomem-150300000"), 0x150300000, 0x17f000000 - 0x150300000),
+	       "fold: dax then iomem; a dax device past the region end is kept whole (n %zu)", n);
+	free(a);
+
+	/* Nothing covers the iomem: it stays whole, under its usual name. */
+	a = calloc(1, sizeof(*a));
+	n = 0;
+	ap(&a[n++], "iomem", "20000000", 0x20000000, 64 << 20);
+	tap_ok(t, ftm_apertures_fold(&a, &n) == 0 && n == 1 &&
+	       is(find(a, n, "d-iomem-20000000"), 0x20000000, 64 << 20),
+	       "fold: iomem no namespace covers is still registered");
+	free(a);
+	a = NULL;
+	n = 0;
+	tap_ok(t, ftm_apertures_fold(&a, &n) == 0 && n == 0, "fold: an empty set");
+}
+
 int main(void)
 {
 	struct tap t = { 0 };
@@ -164,7 +285,6 @@ int main(void)
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	snprintf(proc, sizeof(proc), "%s/proc", root);
 
-	printf("1..16\n");
 	rc = ftm_scan_nd(sys, &a, &n);
 	tap_ok(&t, rc == 0 && n == 2, "nd: two enabled namespaces (rc %d, n %zu)", rc, n);
 	tap_ok(&t, is(find(a, n, "d-nd-namespace0.0"), 0x140000000, 128 << 20),
@@ -196,36 +316,92 @@ int main(void)
 	       "iomem: named after the start, nested duplicates folded");
 	free(a);
 
-	rc = ftm_sources_scan(FTM_SRC_ALL, sys, proc, &a, &n);
+	int errs[FTM_NR_SOURCES];
+
+	rc = ftm_sources_scan(FTM_SRC_ALL, sys, proc, &a, &n, errs);
 	tap_ok(&t, rc == 0 && n == 7 && strcmp(a[0].source, "nd") == 0 &&
 	       strcmp(a[n - 1].source, "iomem") == 0, "all sources, in order nd dax iomem");
+	test_fold_scanned(&t, a, n);
 	free(a);
-	rc = ftm_sources_scan(FTM_SRC_DAX, sys, "/nonexistent", &a, &n);
+	rc = ftm_sources_scan(FTM_SRC_DAX, sys, "/nonexistent", &a, &n, NULL);
 	tap_ok(&t, rc == 0 && n == 3, "one source only");
 	free(a);
 
+	/* One source that cannot be read does not discard the others. */
+	chmod(proc, 0);
+	rc = ftm_sources_scan(FTM_SRC_ALL, sys, proc, &a, &n, errs);
+	chmod(proc, 0755);
+	if (geteuid() == 0) {
+		/* root reads a mode-0 directory: make iomem unreadable another way. */
+		free(a);
+		char bad[PATH_MAX + 16];
+
+		snprintf(bad, sizeof(bad), "%s/nothing-here", root);
+		rc = ftm_sources_scan(FTM_SRC_ALL, sys, bad, &a, &n, errs);
+	}
+	tap_ok(&t, rc == (int)FTM_SRC_IOMEM && errs[2] < 0 && errs[0] == 0 && errs[1] == 0 &&
+	       n == 5, "iomem unreadable: its bit and errno, nd and dax kept (rc %d, n %zu)", rc,
+	       n);
+	free(a);
+
 	put("proc/iomem", "00000000-00000000 : System RAM\n00000000-00000000 : Persistent Memory\n");
+	a = NULL;
+	n = 0;
 	rc = ftm_scan_iomem(proc, &a, &n);
 	tap_ok(&t, rc == -EACCES, "iomem: hidden addresses (not root) are -EACCES, got %d", rc);
-	put("proc/iomem", "20000000-23ffffff Persistent Memory\n");
-	FILE *f = fopen(strcat(proc, "/iomem"), "r");
+
+	/* A malformed line, and a line longer than any buffer, are skipped, not fatal. */
+	char *huge = malloc(8192);
+
+	memset(huge, 'x', 8191);
+	huge[8191] = '\0';
+	memcpy(huge, "30000000-3fffffff : ", 20);
+	FILE *w = fopen(strcat(strcpy(sys, proc), "/iomem"), "w");
+
+	fprintf(w, "20000000-23ffffff Persistent Memory\n%s\n-1-2 : Persistent Memory\n"
+		"g0000000-23ffffff : Persistent Memory\n"
+		"140000000-147ffffff : Persistent Memory\n", huge);
+	fclose(w);
+	free(huge);
+	FILE *f = fopen(sys, "r");
+	unsigned int skipped = 0;
 	int count = 0;
 
-	tap_ok(&t, f && ftm_iomem_parse(f, count_pm, &count) == -EINVAL,
-	       "iomem: a malformed line is -EINVAL");
+	rc = f ? ftm_iomem_parse(f, count_pm, &count, &skipped) : -errno;
+	tap_ok(&t, rc == 0 && count == 1 && skipped == 3,
+	       "iomem: malformed lines skipped and counted, an 8 KiB line read whole "
+	       "(rc %d, found %d, skipped %u)", rc, count, skipped);
 	if (f)
 		fclose(f);
+	free(a);
+	a = NULL;
+	n = 0;
+	rc = ftm_scan_iomem(proc, &a, &n);
+	tap_ok(&t, rc == 0 && n == 1 && is(find(a, n, "d-iomem-140000000"), 0x140000000, 128 << 20),
+	       "iomem scan: what parses is found despite the rest (rc %d, n %zu)", rc, n);
+	free(a);
 
-	tap_ok(&t, ftm_sources_scan(FTM_SRC_ND, "/nonexistent", "/nonexistent", &a, &n) == 0 &&
+	tap_ok(&t, ftm_sources_scan(FTM_SRC_ND, "/nonexistent", "/nonexistent", &a, &n, NULL) == 0 &&
 	       n == 0 && !a, "a missing bus is an empty source");
 	tap_ok(&t, ftm_source_parse("dax", &bit) == 0 && bit == FTM_SRC_DAX &&
 	       ftm_source_parse("bogus", &bit) == -EINVAL &&
 	       strcmp(ftm_source_name(FTM_SRC_IOMEM), "iomem") == 0, "source words");
+
+	char words[64];
+
+	tap_ok(&t, strcmp(ftm_sources_format(FTM_SRC_ALL, words, sizeof(words)), "nd dax iomem") == 0 &&
+	       strcmp(ftm_sources_format(FTM_SRC_IOMEM | FTM_SRC_ND, words, sizeof(words)),
+		      "nd iomem") == 0 &&
+	       strcmp(ftm_sources_format(0, words, sizeof(words)), "none") == 0,
+	       "source words from the one table");
+	test_gaps(&t);
+	test_fold(&t);
 
 	char cmd[PATH_MAX + 16];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", root);
+	printf("1..%u\n", t.n);
 	return t.failed ? 1 : 0;
 }

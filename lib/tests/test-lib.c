@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libflushtm.h"
@@ -174,6 +175,93 @@ static void test_tree(struct tap *t)
 	ftm_ctx_free(ctx);
 }
 
+/* Issue 13 items 1 and 4: no range is hidden, and one odd range never fails the list. */
+static void test_odd_ranges(struct tap *t)
+{
+	static const char *const odd[] = {
+		"a b", "$(touch pwned)", "tab\there", "new\nline", "back\\slash", "caf\xc3\xa9",
+		"\xff\xfe", "-rf", ".hidden",
+	};
+	char root[256], path[512], owner64[65], name200[201], esc[FTM_NAME_ESCAPED_MAX], back[FTM_NAME_MAX];
+	struct ftm_range *ranges = NULL, r;
+	struct ftm_ctx *ctx;
+	size_t n = 0, found = 0;
+
+	snprintf(root, sizeof(root), "%s/odd", tmp);
+	memset(owner64, 'o', 64);
+	owner64[64] = '\0';
+	memset(name200, 'n', 200);
+	name200[200] = '\0';
+	sh("fake_tree %s; fake_range %s plain 0x20000000 67108864 1 config", root);
+	snprintf(path, sizeof(path), "%s/ranges/plain/owner", root);
+	{
+		FILE *f = fopen(path, "w");
+
+		fprintf(f, "%s\n", owner64);
+		fclose(f);
+	}
+	ftm_ctx_new(&ctx, root);
+	tap_int(t, ftm_range_read(ctx, "plain", &r), 0, "a 64-byte owner (65 with the newline) reads");
+	tap_int(t, strlen(r.owner), 64, "... whole");
+	tap_int(t, ftm_attr_read(ctx, "ranges/plain/owner", owner64, 64), -ENOSPC,
+		"one byte less is still ENOSPC");
+
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		snprintf(path, sizeof(path), "%s/ranges/%s", root, odd[i]);
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/ranges/%s/start", root, odd[i]);
+		write_str(path, "0x30000000\n");
+		snprintf(path, sizeof(path), "%s/ranges/%s/size", root, odd[i]);
+		write_str(path, "4096\n");
+		snprintf(path, sizeof(path), "%s/ranges/%s/enabled", root, odd[i]);
+		write_str(path, "1\n");
+		snprintf(path, sizeof(path), "%s/ranges/%s/owner", root, odd[i]);
+		write_str(path, "admin\n");
+		snprintf(path, sizeof(path), "%s/ranges/%s/flushed_bytes", root, odd[i]);
+		write_str(path, "0\n");
+	}
+	/* A 200-byte name, and a range whose start is junk and whose size is missing. */
+	snprintf(path, sizeof(path), "%s/ranges/%s", root, name200);
+	mkdir(path, 0755);
+	sh("fake_range %s broken 0x1000 4096 1 admin; echo junk > %s/ranges/broken/start; "
+	   "rm %s/ranges/broken/size", root);
+	tap_int(t, ftm_range_list(ctx, &ranges, &n), 0, "the list never fails for one odd range");
+	tap_int(t, n, 1 + sizeof(odd) / sizeof(odd[0]) + 2, "every entry listed");
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(ranges[i].name, "plain"))
+			found += !ranges[i].error && strlen(ranges[i].owner) == 64;
+		else if (!strcmp(ranges[i].name, "broken"))
+			found += ranges[i].error == -EINVAL && ranges[i].enabled &&
+				 ranges[i].start == 0 &&
+				 !strcmp(ranges[i].owner, "admin");
+		else if (!strcmp(ranges[i].name, name200))
+			found += ranges[i].error == -ENOENT;
+		else
+			found += !ranges[i].error && ranges[i].start == 0x30000000 &&
+				 ranges[i].enabled;
+	}
+	tap_int(t, found, n, "each read as far as it can be, errors marked");
+	free(ranges);
+	tap_int(t, ftm_range_read(ctx, "a b", &r), 0, "a name outside our alphabet is readable");
+	tap_ok(t, !ftm_range_name_valid("a b") && ftm_range_name_usable("a b") &&
+	       ftm_range_name_usable("new\nline") && !ftm_range_name_usable("a/b") &&
+	       !ftm_range_name_usable("..") && !ftm_range_name_usable(""), "valid vs usable");
+	snprintf(path, sizeof(path), "%s/ranges/empty one", root);
+	mkdir(path, 0755);
+	tap_int(t, ftm_range_del(ctx, "empty one"), 0, "and removable");
+	tap_int(t, ftm_range_del(ctx, "../odd"), -EINVAL, "a path is not a name");
+
+	tap_str(t, ftm_name_escape("d-nd-namespace0.0", esc, sizeof(esc)), "d-nd-namespace0.0",
+		"escape: a valid name is unchanged");
+	tap_str(t, ftm_name_escape("a b\n$\\\xff", esc, sizeof(esc)), "a\\x20b\\x0a$\\x5c\\xff",
+		"escape: space, newline, backslash, high bytes");
+	tap_ok(t, ftm_name_unescape(esc, back, sizeof(back)) == 0 && !strcmp(back, "a b\n$\\\xff"),
+	       "unescape gives the name back");
+	tap_int(t, ftm_name_unescape("a\\x2", back, sizeof(back)), -EINVAL, "unescape: short escape");
+	tap_int(t, ftm_name_unescape("a\\x00", back, sizeof(back)), -EINVAL, "unescape: no NUL");
+	ftm_ctx_free(ctx);
+}
+
 struct conf_case {
 	const char *text, *err;	/* err: expected suffix after "file" */
 };
@@ -257,7 +345,76 @@ static void test_conf(struct tap *t)
 	       strstr(err, "too large"), "10 MB file: %s", err);
 	snprintf(file, sizeof(file), "%s/absent.conf", tmp);
 	tap_int(t, ftm_conf_load(file, &conf, err, sizeof(err)), -ENOENT, "missing file");
+
+	/* A UTF-8 byte order mark, as inih itself allows. */
+	snprintf(file, sizeof(file), "%s/bom.conf", tmp);
+	write_str(file, "\xef\xbb\xbf[flushtm]\nmethod = lines\n");
+	tap_ok(t, ftm_conf_load(file, &conf, err, sizeof(err)) == 0 && conf.has_method &&
+	       !strcmp(conf.method, "lines"), "a BOM at the start is skipped: %s", err);
+	ftm_conf_free(&conf);
+	write_str(file, "[flushtm]\n\xef\xbb\xbfmethod = lines\n");
+	tap_ok(t, ftm_conf_load(file, &conf, err, sizeof(err)) == -EINVAL,
+	       "... but only at the start: %s", err);
 }
+
+/* n ranges in one file; returns the parse time in ns, or -1. */
+static long long conf_time(const char *file, unsigned int n, int *ret)
+{
+	struct ftm_conf conf;
+	struct timespec t0, t1;
+	char err[512];
+	FILE *f = fopen(file, "w");
+
+	for (unsigned int i = 0; i < n; i++)
+		fprintf(f, "[range r%u]\nstart = 0x%x\nsize = 4K\n", i, 0x100000 + i * 4096);
+	fclose(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*ret = ftm_conf_load(file, &conf, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ftm_conf_free(&conf);
+	return (t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec);
+}
+
+/* Issue 13 item 8: linear parsing, documented caps. */
+static void test_conf_scale(struct tap *t)
+{
+	char file[256], dir[300], err[512];
+	long long small = -1, large = -1;
+	struct ftm_conf conf;
+	int ret_s = 0, ret_l = 0;
+
+	snprintf(file, sizeof(file), "%s/big.conf", tmp);
+	/* The best of five of each: a loaded machine only ever makes a run slower. */
+	for (int i = 0; i < 5; i++) {
+		long long s = conf_time(file, FTM_CONF_MAX_RANGES / 4, &ret_s);
+		long long l = conf_time(file, FTM_CONF_MAX_RANGES, &ret_l);
+
+		if (small < 0 || s < small)
+			small = s;
+		if (large < 0 || l < large)
+			large = l;
+	}
+	tap_ok(t, ret_s == 0 && ret_l == 0, "%d ranges load", FTM_CONF_MAX_RANGES);
+	/* 4x the ranges: linear is ~4x the time, the old quadratic scan 16x. */
+	tap_ok(t, large < small * 8, "parse time grows linearly: %lld us for %d ranges, %lld us "
+	       "for %d (ratio %.1f, quadratic would be 16)", small / 1000, FTM_CONF_MAX_RANGES / 4,
+	       large / 1000, FTM_CONF_MAX_RANGES, (double)large / (double)(small ? small : 1));
+	conf_time(file, FTM_CONF_MAX_RANGES + 1, &ret_l);
+	tap_int(t, ret_l, -EINVAL, "one range more than the cap is refused");
+	conf_time(file, 10, &ret_l);
+	snprintf(dir, sizeof(dir), "%s.d", file);
+	mkdir(dir, 0755);
+	for (int i = 0; i <= FTM_CONF_MAX_FILES; i++) {
+		char f[400];
+
+		snprintf(f, sizeof(f), "%s/%03d.conf", dir, i);
+		write_str(f, "[flushtm]\n");
+	}
+	tap_ok(t, ftm_conf_load(file, &conf, err, sizeof(err)) == -E2BIG && strstr(err, "files"),
+	       "more than %d files in conf.d is refused: %s", FTM_CONF_MAX_FILES, err);
+}
+
+int main(void);
 
 int main(void)
 {
@@ -272,7 +429,9 @@ int main(void)
 	test_values(&t);
 	test_absent(&t);
 	test_tree(&t);
+	test_odd_ranges(&t);
 	test_conf(&t);
+	test_conf_scale(&t);
 	sh("rm -rf %s", tmp);
 	return tap_done(&t);
 }
