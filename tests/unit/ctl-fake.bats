@@ -408,3 +408,78 @@ good_conf() {
 	# reaped by flushtmctl
 	[ ! -d "/proc/${child% }" ]
 }
+
+# complete WORD...: what Tab offers after `WORD...` (the last WORD is the one
+# being completed), one reply a line, from completion/flushtmctl with
+# bash-completion loaded, in a bash of its own started in $D.
+complete() {
+	(cd "$D" && bash -c '
+		. /usr/share/bash-completion/bash_completion
+		. "$0"
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"
+		COMP_POINT=${#COMP_LINE}
+		_flushtmctl flushtmctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		((${#COMPREPLY[@]} == 0)) || printf "%s\n" "${COMPREPLY[@]}"
+	' "$TOP/completion/flushtmctl" "$@")
+}
+
+# unquote LINES: each line, a shell word as %q made it, back to its text.
+unquote() {
+	local q w
+	while IFS= read -r q; do
+		eval "w=$q"
+		printf '%s\n' "$w"
+	done <<<"$1"
+}
+
+@test "completion: range names are data: \$(cmd) and \`cmd\` do not run; offered escaped and quoted" {
+	[ -r /usr/share/bash-completion/bash_completion ]
+	for n in trace '$(touch pwned)' '`touch pwned2`' 'a b' $'nl\nx' '.dot' $'caf\xc3\xa9' 'x;y'; do
+		mkdir "$R/ranges/$n"
+	done
+	run complete flushtmctl --root "$R" range del ''
+	[ "$status" -eq 0 ]
+	[ ! -e "$D/pwned" ]
+	[ ! -e "$D/pwned2" ]
+	got=$(unquote "$output" | LC_ALL=C sort)
+	want=$(printf '%s\n' trace '$(touch\x20pwned)' '`touch\x20pwned2`' 'a\x20b' 'nl\x0ax' .dot \
+		'caf\xc3\xa9' 'x;y' | LC_ALL=C sort)
+	[ "$got" = "$want" ] || { echo "got: $got"; echo "want: $want"; false; }
+	# the same under a UTF-8 locale, and for flush, with a prefix
+	LC_ALL=C.UTF-8 run complete flushtmctl --root "$R" flush 'c'
+	[ "$(unquote "$output")" = 'caf\xc3\xa9' ]
+	run complete flushtmctl --root "$R" flush ''
+	[[ $output == *all* ]]
+	[ "$(wc -l <<<"$output")" -eq 9 ]
+	run complete flushtmctl --root "$R" flush 'x'
+	[ "$(unquote "$output")" = 'x;y' ]
+	[ "$output" = 'x\;y' ]
+	# pids from the exit hook are data too
+	printf '%s\n' 12 '$(touch pwned3)' > "$R/hooks/exit/pids"
+	run complete flushtmctl --root "$R" withdraw ''
+	[ ! -e "$D/pwned3" ]
+	[ "$(unquote "$output")" = $'12\n$(touch pwned3)' ]
+	# a hook directory of that name (a --root anywhere) as well
+	mkdir "$R/hooks/\$(touch pwned4)"
+	run complete flushtmctl --root "$R" enable ''
+	[ ! -e "$D/pwned4" ]
+	[[ $output == *panic* ]]
+}
+
+@test "completion: commands, hooks, and run's CMD completed as a command" {
+	[ -r /usr/share/bash-completion/bash_completion ]
+	run complete flushtmctl ''
+	[[ $'\n'$output$'\n' == *$'\n'run$'\n'* ]]
+	run complete flushtmctl --root "$R" enable pa
+	[ "$output" = panic ]
+	run complete flushtmctl --root "$R" disable ''
+	[ "$(wc -l <<<"$output")" -eq 10 ]
+	run complete flushtmctl run tru
+	[[ $'\n'$output$'\n' == *$'\n'true$'\n'* ]]
+	run complete flushtmctl run -- tru
+	[[ $'\n'$output$'\n' == *$'\n'true$'\n'* ]]
+	run complete flushtmctl run -
+	[ "$(sort <<<"$output" | paste -sd' ')" = "-- --help" ]
+}
