@@ -56,11 +56,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cacheinfo.h>
+#include <linux/cpu.h>
+#include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/ratelimit.h>
 
 #include "ftm.h"
+#include "ftm_arch.h"
 #include "ftm_arch_ops.h"
 #include "flushtm.h"
 
@@ -79,17 +83,76 @@ u64 ftm_cache_threshold;
 DEFINE_MUTEX(ftm_cfg_lock);
 DEFINE_RATELIMIT_STATE(ftm_log_rs, HZ, 50);
 
+/* Process context (flushtm.h): the range is rounded out to whole lines. */
 int flushtm_flush_phys(phys_addr_t phys, size_t size)
 {
-	return ftm_flush_phys_range(FTM_NR_HOOKS, phys, size, true, NULL);
+	return ftm_flush_phys_range(FTM_HOOK_NONE, phys, size, true, NULL);
 }
 EXPORT_SYMBOL_GPL(flushtm_flush_phys);
 
+/*
+ * Process context (flushtm.h): every enabled range that reaches into the
+ * window, rounded out to whole lines, is flushed (aperture) and withdrawn.
+ */
 int flushtm_report_aperture(phys_addr_t phys, size_t size)
 {
-	return ftm_flush_phys_range(FTM_HOOK_APERTURE, phys, size, false, NULL);
+	u64 end;
+
+	if (!size || check_add_overflow((u64)phys, (u64)size, &end) ||
+	    end > U64_MAX - (FTM_LINE_SIZE - 1))
+		return -EINVAL;
+	return ftm_ranges_withdraw_window(round_down(phys, FTM_LINE_SIZE),
+					  round_up(end, FTM_LINE_SIZE));
 }
 EXPORT_SYMBOL_GPL(flushtm_report_aperture);
+
+struct ftm_llc {
+	u64 bytes;
+	unsigned int level;
+};
+
+static int ftm_llc_leaf(struct device *dev, void *data)
+{
+	const struct cacheinfo *ci = dev_get_drvdata(dev);
+	struct ftm_llc *llc = data;
+
+	if (ci && (ci->type == CACHE_TYPE_UNIFIED || ci->type == CACHE_TYPE_DATA) &&
+	    ci->level > llc->level) {
+		llc->level = ci->level;
+		llc->bytes = ci->size;
+	}
+	return 0;
+}
+
+static int ftm_is_cache_dir(struct device *dev, void *data)
+{
+	return !strcmp(dev_name(dev), "cache");
+}
+
+/*
+ * Load, process context.  The last-level cache of the CPU we load on, from
+ * cacheinfo, the source of /sys/devices/system/cpu/cpuN/cache/ (each
+ * indexN device's driver data is its struct cacheinfo; the cacheinfo
+ * lookups themselves are not exported): the highest level that holds data.
+ * x86's boot_cpu_data.x86_cache_size is the L2 on AMD, so it is only the
+ * fallback.
+ */
+static u64 ftm_llc_bytes(unsigned int *level)
+{
+	struct ftm_llc llc = { 0 };
+	struct device *cpu_dev, *cache_dev;
+
+	cpus_read_lock();
+	cpu_dev = get_cpu_device(raw_smp_processor_id());
+	cache_dev = cpu_dev ? device_find_child(cpu_dev, NULL, ftm_is_cache_dir) : NULL;
+	if (cache_dev) {
+		device_for_each_child(cache_dev, &llc, ftm_llc_leaf);
+		put_device(cache_dev);
+	}
+	cpus_read_unlock();
+	*level = llc.level;
+	return llc.bytes ? llc.bytes : ftm_arch_llc_bytes();
+}
 
 static void ftm_log_loaded(void)
 {
@@ -107,33 +170,40 @@ static void ftm_log_loaded(void)
 
 static int __init flushtm_init(void)
 {
+	unsigned int level;
 	u64 llc;
 	int ret;
 
 	ftm_engine_init();
-	llc = ftm_arch_llc_bytes();
+	llc = ftm_llc_bytes(&level);
 	ftm_cache_threshold = max(llc * FTM_AUTO_LLC_FACTOR, FTM_THRESHOLD_MIN);
 
-	ret = ftm_arch_init();
-	if (ret)
-		return ret;
-	ret = ftm_flush_init();
-	if (ret)
+	ftm_arch_init();
+	ftm_flush_init();
+	ftm_hooks_init();
+	ret = ftm_ranges_init();
+	if (ret) {
+		pr_err("cannot register the memory notifier: %d\n", ret);
 		goto err_arch;
-	ret = ftm_hooks_init();
-	if (ret)
-		goto err_arch;
+	}
 	ret = ftm_configfs_init();
 	if (ret) {
 		pr_err("cannot register configfs subsystem: %d\n", ret);
-		goto err_hooks;
+		goto err_ranges;
 	}
 	ftm_log_loaded();
+	if (level)
+		pr_info("last-level cache: L%u, %llu bytes (cacheinfo); cache_threshold %llu\n",
+			level, llc, ftm_cache_threshold);
+	else
+		pr_info("last-level cache: %llu bytes (CPU, no cacheinfo); cache_threshold %llu\n",
+			llc, ftm_cache_threshold);
 	return 0;
 
-err_hooks:
-	ftm_hooks_exit();
+err_ranges:
+	ftm_ranges_exit();
 err_arch:
+	ftm_hooks_exit();
 	ftm_arch_exit();
 	return ret;
 }

@@ -20,6 +20,7 @@
 #define FTM_OWNER_MAX		64
 
 enum ftm_hook_id {
+	FTM_HOOK_NONE = -1,		/* a flush counted and logged nowhere */
 	FTM_HOOK_PANIC,
 	FTM_HOOK_DIE,
 	FTM_HOOK_NMI,
@@ -105,14 +106,17 @@ extern atomic64_t ftm_generation;
 extern struct mutex ftm_flush_lock;
 
 /* ftm_ranges.c */
-struct ftm_range *ftm_range_alloc(const char *name);
+struct ftm_range *ftm_range_alloc(void);
 void ftm_range_publish_name(struct ftm_range *r);
+void ftm_range_unlink(struct ftm_range *r);
 void ftm_range_free(struct ftm_range *r);
 int ftm_range_enable(struct ftm_range *r);
-void ftm_range_disable(struct ftm_range *r);
+int ftm_range_disable(struct ftm_range *r, gfp_t gfp);
 struct ftm_range *ftm_range_find(const char *name, size_t len);
+int ftm_ranges_withdraw_window(u64 start, u64 end);
 int ftm_parse_u64(const char *buf, size_t count, bool suffix, u64 *val);
 int ftm_parse_bool(const char *buf, size_t count, bool *val);
+int ftm_ranges_init(void);
 void ftm_ranges_exit(void);
 
 /* ftm_flush.c */
@@ -121,13 +125,16 @@ void ftm_flush_local(enum ftm_hook_id hook);
 void ftm_flush_process(enum ftm_hook_id hook);
 int ftm_flush_phys_range(enum ftm_hook_id hook, u64 start, u64 size, bool whole,
 			 atomic64_t *range_bytes);
+void ftm_flush_span(enum ftm_hook_id hook, u64 phys, void *virt, u64 size,
+		    atomic64_t *range_bytes);
 bool ftm_flush_may_use_cache(void);
-int ftm_flush_init(void);
+bool ftm_flush_crash_uses_cache(enum ftm_hook_id hook);
+void ftm_flush_init(void);
 
 /* ftm_hooks.c */
 int ftm_hook_set_enabled(enum ftm_hook_id hook, bool on);
 void ftm_hooks_method_changed(void);
-int ftm_hooks_init(void);
+void ftm_hooks_init(void);
 void ftm_hooks_exit(void);
 
 /* ftm_exit.c */

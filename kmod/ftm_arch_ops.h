@@ -10,10 +10,13 @@
 
 #include <linux/types.h>
 
-int ftm_arch_init(void);
+void ftm_arch_init(void);
 void ftm_arch_exit(void);
 
-/* Last-level cache size in bytes, 0 when unknown. */
+/*
+ * Last-level cache size in bytes, 0 when unknown: what the CPU reports
+ * when cacheinfo (the generic source, ftm_llc_bytes()) has nothing.
+ */
 u64 ftm_arch_llc_bytes(void);
 
 /* The nmi hook: an external NMI calls ftm_flush_crash(FTM_HOOK_NMI). */
@@ -25,11 +28,26 @@ void ftm_arch_nmi_disarm(void);
 bool ftm_arch_has_cache(void);
 void ftm_arch_cache_local(void);	/* this CPU; any context */
 void ftm_arch_cache_all(void);		/* every online CPU; process context */
+/*
+ * Crash context (panic, die, nmi; interrupts off, maybe in NMI): this CPU,
+ * and every other online CPU through the NMI handshake when it is armed,
+ * each before this returns (bounded wait; @why names the hook in the line
+ * that lists CPUs which did not answer).
+ */
+void ftm_arch_cache_crash(const char *why);
+
+/*
+ * The handshake's receiving side (an NMI handler on every CPU): armed
+ * while a crash hook (panic, die, nmi) is armed with a method that may
+ * choose cache.  Process context.
+ */
+int ftm_arch_cache_others_arm(void);
+void ftm_arch_cache_others_disarm(void);
 
 /*
  * Make the other CPUs write back their own caches before a panic stops
- * them; armed while the panic hook is armed with a method that may choose
- * cache.  Process context.
+ * them (the stop path decorated); armed while the panic hook is armed with
+ * a method that may choose cache.  Process context.
  */
 int ftm_arch_panic_cache_arm(void);
 void ftm_arch_panic_cache_disarm(void);

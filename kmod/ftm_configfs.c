@@ -360,7 +360,7 @@ static ssize_t ftm_range_enabled_store(struct config_item *item, const char *pag
 	if (on)
 		ret = ftm_range_enable(r);
 	else
-		ftm_range_disable(r);
+		ret = ftm_range_disable(r, GFP_KERNEL);
 	mutex_unlock(&ftm_cfg_lock);
 	return ret ? ret : count;
 }
@@ -437,7 +437,7 @@ static struct config_item *ftm_ranges_make_item(struct config_group *group, cons
 {
 	struct ftm_range *r;
 
-	r = ftm_range_alloc(name);
+	r = ftm_range_alloc();
 	if (!r)
 		return ERR_PTR(-ENOMEM);
 	config_item_init_type_name(&r->item, name, &ftm_range_type);
@@ -451,11 +451,18 @@ static struct config_item *ftm_ranges_make_item(struct config_group *group, cons
 	return &r->item;
 }
 
-/* rmdir: an enabled range is flushed (aperture) and withdrawn first. */
+/*
+ * rmdir, process context: an enabled range is flushed (aperture) and
+ * withdrawn first; rmdir cannot fail, so neither may the withdrawal.  The
+ * name is free again at once, even while an open file keeps the item.
+ */
 static void ftm_ranges_drop_item(struct config_group *group, struct config_item *item)
 {
+	struct ftm_range *r = to_range(item);
+
 	mutex_lock(&ftm_cfg_lock);
-	ftm_range_disable(to_range(item));
+	ftm_range_disable(r, GFP_KERNEL | __GFP_NOFAIL);
+	ftm_range_unlink(r);
 	mutex_unlock(&ftm_cfg_lock);
 	config_item_put(item);
 }

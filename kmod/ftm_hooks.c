@@ -12,6 +12,7 @@
 #include <linux/notifier.h>
 #include <linux/panic_notifier.h>
 #include <linux/reboot.h>
+#include <linux/sched/task_stack.h>
 #include <linux/string.h>
 
 #include "ftm.h"
@@ -31,6 +32,7 @@ struct ftm_hook ftm_hooks[FTM_NR_HOOKS] = {
 	FTM_HOOK(FTM_HOOK_MANUAL, "manual", false),
 };
 
+/* Panic context: interrupts off, the other CPUs stopped (or being stopped). */
 static int ftm_panic_event(struct notifier_block *nb, unsigned long val, void *data)
 {
 	ftm_flush_crash(FTM_HOOK_PANIC);
@@ -43,7 +45,10 @@ static struct notifier_block ftm_panic_nb = {
 	.priority = INT_MAX,
 };
 
-/* Only a real oops: int3, debug and GPF traffic go through this chain too. */
+/*
+ * Oops context (interrupts off, maybe NMI).  Only a real oops: int3, debug
+ * and GPF traffic go through this chain too.
+ */
 static int ftm_die_event(struct notifier_block *nb, unsigned long val, void *data)
 {
 	if (val == DIE_OOPS)
@@ -56,12 +61,22 @@ static struct notifier_block ftm_die_nb = {
 	.priority = INT_MAX,
 };
 
-/* kernel_kexec() runs the reboot chain with this command. */
+/*
+ * kernel_kexec() runs the reboot chain with the constant "kexec reboot".
+ * reboot(2) with LINUX_REBOOT_CMD_RESTART2 passes any string the caller
+ * likes, copied into a buffer on the syscall's stack: a command on the
+ * stack is never kexec.  (kexec_in_progress, the kernel's own signal, is
+ * not exported to modules.)  Process context.
+ */
+static bool ftm_reboot_is_kexec(unsigned long val, const char *cmd)
+{
+	return val == SYS_RESTART && cmd && !object_is_on_stack(cmd) &&
+	       !strcmp(cmd, "kexec reboot");
+}
+
 static int ftm_reboot_event(struct notifier_block *nb, unsigned long val, void *data)
 {
-	const char *cmd = data;
-
-	if (val == SYS_RESTART && cmd && !strcmp(cmd, "kexec reboot"))
+	if (ftm_reboot_is_kexec(val, data))
 		ftm_flush_process(FTM_HOOK_KEXEC);
 	else
 		ftm_flush_process(FTM_HOOK_REBOOT);
@@ -73,7 +88,10 @@ static struct notifier_block ftm_reboot_nb = {
 	.priority = INT_MAX,
 };
 
-/* Teardown callback: runs on the CPU going away, before it stops. */
+/*
+ * Teardown callback: runs on the CPU going away, before it stops, in its
+ * hotplug thread (process context, hotplug lock held for write).
+ */
 static int ftm_cpu_down(unsigned int cpu)
 {
 	ftm_flush_local(FTM_HOOK_CPU_OFFLINE);
@@ -81,33 +99,46 @@ static int ftm_cpu_down(unsigned int cpu)
 }
 
 static int ftm_cpuhp_state;
-static bool ftm_panic_cache_armed;
+static bool ftm_others_armed, ftm_panic_cache_armed;
 
 /*
- * The panic handshake (other CPUs wbinvd before they halt) is wanted while
- * the panic hook is armed and the method may choose cache.
+ * The handshake (other CPUs wbinvd on request, by NMI) is wanted while a
+ * crash hook is armed and the method may choose cache; the decorated stop
+ * path while the panic hook is.  ftm_cfg_lock held.
  */
-static void ftm_panic_cache_update(void)
+static void ftm_cache_helpers_update(void)
 {
-	bool want = ftm_hooks[FTM_HOOK_PANIC].enabled && ftm_flush_may_use_cache();
+	bool cache = ftm_flush_may_use_cache();
+	bool others = cache && (ftm_hooks[FTM_HOOK_PANIC].enabled ||
+				ftm_hooks[FTM_HOOK_DIE].enabled || ftm_hooks[FTM_HOOK_NMI].enabled);
+	bool panic = cache && ftm_hooks[FTM_HOOK_PANIC].enabled;
 
-	if (want == ftm_panic_cache_armed)
-		return;
-	if (want) {
-		if (ftm_arch_panic_cache_arm()) {
-			pr_warn("panic: other CPUs' caches will not be written back\n");
-			return;
-		}
-	} else {
-		ftm_arch_panic_cache_disarm();
+	if (others && !ftm_others_armed) {
+		if (ftm_arch_cache_others_arm())
+			pr_warn("other CPUs' caches will not be written back at a crash\n");
+		else
+			ftm_others_armed = true;
 	}
-	ftm_panic_cache_armed = want;
+	if (panic != ftm_panic_cache_armed) {
+		if (!panic) {
+			ftm_arch_panic_cache_disarm();
+			ftm_panic_cache_armed = false;
+		} else if (ftm_arch_panic_cache_arm()) {
+			pr_warn("panic: other CPUs' caches will not be written back\n");
+		} else {
+			ftm_panic_cache_armed = true;
+		}
+	}
+	if (!others && ftm_others_armed) {
+		ftm_arch_cache_others_disarm();
+		ftm_others_armed = false;
+	}
 }
 
 void ftm_hooks_method_changed(void)
 {
 	lockdep_assert_held(&ftm_cfg_lock);
-	ftm_panic_cache_update();
+	ftm_cache_helpers_update();
 }
 
 static int ftm_hook_arm(enum ftm_hook_id hook)
@@ -128,7 +159,7 @@ static int ftm_hook_arm(enum ftm_hook_id hook)
 			return 0;
 		return register_reboot_notifier(&ftm_reboot_nb);
 	case FTM_HOOK_CPU_OFFLINE:
-		ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "flushtm:online",
+		ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "flushtm:cpu_offline",
 						NULL, ftm_cpu_down);
 		if (ret < 0)
 			return ret;
@@ -183,12 +214,12 @@ int ftm_hook_set_enabled(enum ftm_hook_id hook, bool on)
 		WRITE_ONCE(h->enabled, false);
 		ftm_hook_disarm(hook);
 	}
-	if (hook == FTM_HOOK_PANIC)
-		ftm_panic_cache_update();
+	if (h->crash)
+		ftm_cache_helpers_update();
 	return 0;
 }
 
-int ftm_hooks_init(void)
+void ftm_hooks_init(void)
 {
 	ftm_hooks[FTM_HOOK_NMI].available = ftm_arch_has_nmi();
 	/*
@@ -197,7 +228,6 @@ int ftm_hooks_init(void)
 	 */
 	ftm_hooks[FTM_HOOK_MANUAL].enabled = true;
 	ftm_hooks[FTM_HOOK_APERTURE].enabled = true;
-	return 0;
 }
 
 /* Unload: disarm everything; the unregister calls wait for running callbacks. */

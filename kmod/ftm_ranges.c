@@ -9,12 +9,21 @@
  * is freed after a grace period, and a withdrawn range is unmapped only
  * after the set that no longer holds it is published and a grace period
  * has passed, so no event path can touch a mapping that is gone.
+ *
+ * Memory that goes away: a memory notifier refuses to take offline a memory
+ * block that a published range covers (the walk at the next event would
+ * touch memory that is no longer there), and a range over System RAM is
+ * enabled only while all of it is online and no block of it is on its way
+ * offline.  An aperture reported by another module withdraws the ranges it
+ * holds (ftm_ranges_withdraw_window()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/kernel.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -28,6 +37,9 @@ DEFINE_MUTEX(ftm_flush_lock);
 
 static LIST_HEAD(ftm_all_ranges);	/* every range, under ftm_cfg_lock */
 static LIST_HEAD(ftm_live_ranges);	/* enabled ones, sorted by start */
+
+/* The memory block being taken offline, [start, end); under ftm_flush_lock. */
+static u64 ftm_offlining_start, ftm_offlining_end;
 
 /*
  * Numbers: optional trailing newline; "0x" hex or decimal (leading zeros
@@ -91,12 +103,13 @@ int ftm_parse_bool(const char *buf, size_t count, bool *val)
 	return 0;
 }
 
-struct ftm_range *ftm_range_alloc(const char *name)
+struct ftm_range *ftm_range_alloc(void)
 {
 	struct ftm_range *r = kzalloc(sizeof(*r), GFP_KERNEL);
 
 	if (!r)
 		return NULL;
+	INIT_LIST_HEAD(&r->all);
 	INIT_LIST_HEAD(&r->live);
 	atomic64_set(&r->flushed_bytes, 0);
 	return r;
@@ -109,12 +122,19 @@ void ftm_range_publish_name(struct ftm_range *r)
 	list_add_tail(&r->all, &ftm_all_ranges);
 }
 
-/* Called from the item's release: the range is disabled by then. */
+/*
+ * rmdir: no longer findable by name, even while an open file of the item
+ * keeps it allocated (a new range of the same name may follow at once).
+ */
+void ftm_range_unlink(struct ftm_range *r)
+{
+	lockdep_assert_held(&ftm_cfg_lock);
+	list_del_init(&r->all);
+}
+
+/* Called from the item's release: the range is disabled and unlinked by then. */
 void ftm_range_free(struct ftm_range *r)
 {
-	mutex_lock(&ftm_cfg_lock);
-	list_del(&r->all);
-	mutex_unlock(&ftm_cfg_lock);
 	kfree(r);
 }
 
@@ -162,16 +182,45 @@ static bool ftm_covered_by(u64 start, u64 end, unsigned long flags, unsigned lon
 	return c.next > end;
 }
 
+static bool ftm_range_is_ram(u64 start, u64 size)
+{
+	return ftm_covered_by(start, start + size - 1, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
+			      IORES_DESC_NONE);
+}
+
 static bool ftm_range_is_memory(u64 start, u64 size)
 {
 	u64 end = start + size - 1;
 
-	if (ftm_covered_by(start, end, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
-			   IORES_DESC_NONE))
+	if (ftm_range_is_ram(start, size))
 		return true;
 	if (ftm_covered_by(start, end, IORESOURCE_MEM, IORES_DESC_PERSISTENT_MEMORY))
 		return true;
 	return ftm_covered_by(start, end, IORESOURCE_MEM, IORES_DESC_PERSISTENT_MEMORY_LEGACY);
+}
+
+/*
+ * System RAM that is offline (a hot-removable block taken offline) is still
+ * System RAM in the resource tree until it is removed: every section of
+ * the range must be online.  Persistent memory is never "online" memory.
+ */
+static bool ftm_ram_online(u64 start, u64 size)
+{
+	unsigned long pfn = PHYS_PFN(start), end = PHYS_PFN(start + size);
+
+	for (; pfn < end; pfn = ALIGN(pfn + 1, PAGES_PER_SECTION))
+		if (!pfn_to_online_page(pfn))
+			return false;
+	return true;
+}
+
+/* ftm_flush_lock held: memory under the range is, or is going, offline. */
+static bool ftm_range_offline(const struct ftm_range *r)
+{
+	lockdep_assert_held(&ftm_flush_lock);
+	if (r->start < ftm_offlining_end && ftm_offlining_start < r->start + r->size)
+		return true;
+	return ftm_range_is_ram(r->start, r->size) && !ftm_ram_online(r->start, r->size);
 }
 
 static int ftm_range_validate(struct ftm_range *r)
@@ -209,7 +258,7 @@ static int ftm_range_validate(struct ftm_range *r)
  * range not covered by an earlier one, addressed through that range's
  * mapping; pieces contiguous both physically and virtually coalesce.
  */
-static struct ftm_set *ftm_set_build(void)
+static struct ftm_set *ftm_set_build(gfp_t gfp)
 {
 	struct ftm_range *r;
 	struct ftm_set *set;
@@ -221,7 +270,7 @@ static struct ftm_set *ftm_set_build(void)
 	list_for_each_entry(r, &ftm_live_ranges, live)
 		n++;
 	sz = sizeof(*set) + n * (sizeof(struct ftm_span) + sizeof(struct ftm_set_range));
-	set = kzalloc(sz, GFP_KERNEL);
+	set = kzalloc(sz, gfp);
 	if (!set)
 		return NULL;
 	set->spans = (struct ftm_span *)(set + 1);
@@ -258,13 +307,21 @@ static struct ftm_set *ftm_set_build(void)
  * for process-context flushes that hold the old set; the lockless readers
  * (panic, die, nmi, cpu_offline) may hold it for one more grace period.
  */
+static struct ftm_set *ftm_set_replace_locked(struct ftm_set *set)
+{
+	struct ftm_set *old;
+
+	old = rcu_replace_pointer(ftm_live_set, set, lockdep_is_held(&ftm_flush_lock));
+	atomic64_inc(&ftm_generation);
+	return old;
+}
+
 static struct ftm_set *ftm_set_replace(struct ftm_set *set)
 {
 	struct ftm_set *old;
 
 	mutex_lock(&ftm_flush_lock);
-	old = rcu_replace_pointer(ftm_live_set, set, lockdep_is_held(&ftm_flush_lock));
-	atomic64_inc(&ftm_generation);
+	old = ftm_set_replace_locked(set);
 	mutex_unlock(&ftm_flush_lock);
 	return old;
 }
@@ -300,13 +357,23 @@ int ftm_range_enable(struct ftm_range *r)
 		return -ENOMEM;
 	}
 	ftm_live_insert(r);
-	set = ftm_set_build();
+	set = ftm_set_build(GFP_KERNEL);
 	if (!set) {
-		list_del_init(&r->live);
-		memunmap(r->virt);
-		r->virt = NULL;
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto err_unmap;
 	}
+	/* Checked where the memory notifier checks, so neither misses the other. */
+	mutex_lock(&ftm_flush_lock);
+	if (ftm_range_offline(r)) {
+		mutex_unlock(&ftm_flush_lock);
+		kfree(set);
+		ftm_refuse("range " FTM_NAMEFMT ": memory at 0x%llx is offline or going offline\n",
+			   FTM_NAMEARG(config_item_name(&r->item)), r->start);
+		ret = -EBUSY;
+		goto err_unmap;
+	}
+	set = ftm_set_replace_locked(set);
+	mutex_unlock(&ftm_flush_lock);
 	r->enabled = true;
 	/*
 	 * Every range the old set reaches stays mapped, so nothing waits for
@@ -315,32 +382,42 @@ int ftm_range_enable(struct ftm_range *r)
 	 * emulation), which a daemon pushing 1,000 ranges would pay 1,000
 	 * times.
 	 */
-	set = ftm_set_replace(set);
 	if (set)
 		kfree_rcu(set, rcu);
 	return 0;
+
+err_unmap:
+	list_del_init(&r->live);
+	memunmap(r->virt);
+	r->virt = NULL;
+	return ret;
 }
 
 /*
- * Flush the range (an aperture going away: its lines are invalidated, not
- * only written back), then withdraw it.  If the smaller set cannot be
- * allocated the range stays published until it can: a range is never
- * unmapped while an event path may reach it.
+ * Withdraw the range: the smaller set is allocated first, so that when
+ * memory is short the write fails with -ENOMEM and nothing changes (the
+ * range stays enabled, unflushed, published).  Then the range is flushed
+ * (an aperture going away: its lines are invalidated, not only written
+ * back) through its own mapping, which needs no allocation, and the set
+ * without it is published; it is unmapped once no event path can reach
+ * it.  rmdir cannot fail: it passes __GFP_NOFAIL.
  */
-void ftm_range_disable(struct ftm_range *r)
+int ftm_range_disable(struct ftm_range *r, gfp_t gfp)
 {
 	struct ftm_set *set;
 
 	lockdep_assert_held(&ftm_cfg_lock);
 	if (!r->enabled)
-		return;
-	ftm_flush_phys_range(FTM_HOOK_APERTURE, r->start, r->size, true, &r->flushed_bytes);
+		return 0;
 	list_del_init(&r->live);
-	set = ftm_set_build();
-	while (!set) {
-		cond_resched();
-		set = ftm_set_build();
+	set = ftm_set_build(gfp);
+	if (!set) {
+		ftm_live_insert(r);
+		ftm_refuse("range " FTM_NAMEFMT ": no memory to withdraw it; still enabled\n",
+			   FTM_NAMEARG(config_item_name(&r->item)));
+		return -ENOMEM;
 	}
+	ftm_flush_span(FTM_HOOK_APERTURE, r->start, r->virt, r->size, &r->flushed_bytes);
 	set = ftm_set_replace(set);
 	/* The withdrawn range is unmapped below: wait out every reader. */
 	synchronize_rcu();
@@ -348,6 +425,90 @@ void ftm_range_disable(struct ftm_range *r)
 	memunmap(r->virt);
 	r->virt = NULL;
 	r->enabled = false;
+	return 0;
+}
+
+/*
+ * An aperture [start, end) (line aligned) is about to hold other memory:
+ * every enabled range that reaches into it is flushed and withdrawn, so no
+ * write-back mapping of the window is left.  0, or -ENOMEM with the ranges
+ * not yet withdrawn left as they were.
+ */
+int ftm_ranges_withdraw_window(u64 start, u64 end)
+{
+	struct ftm_range *r, *tmp;
+	int ret = 0;
+
+	mutex_lock(&ftm_cfg_lock);
+	list_for_each_entry_safe(r, tmp, &ftm_live_ranges, live) {
+		if (r->start >= end || start >= r->start + r->size)
+			continue;
+		ret = ftm_range_disable(r, GFP_KERNEL);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&ftm_cfg_lock);
+	return ret;
+}
+
+/* ---- memory hotplug -------------------------------------------------- */
+
+static bool ftm_set_reaches(const struct ftm_set *set, u64 start, u64 end)
+{
+	unsigned int i;
+
+	for (i = 0; set && i < set->nr_spans; i++)
+		if (set->spans[i].phys < end && start < set->spans[i].phys + set->spans[i].size)
+			return true;
+	return false;
+}
+
+/*
+ * Memory hotplug, process context with the memory hotplug lock held for
+ * write (and the CPU hotplug lock for read: the order every process flush
+ * takes, before ftm_flush_lock).  Refuses to take offline a block that the
+ * published set reaches; remembers the block going offline until it is
+ * offline (then the online check of an enable sees it) or stays online.
+ */
+static int ftm_memory_event(struct notifier_block *nb, unsigned long action, void *data)
+{
+	const struct memory_notify *mn = data;
+	u64 start = PFN_PHYS(mn->start_pfn), end = PFN_PHYS(mn->start_pfn + mn->nr_pages);
+	bool covered;
+
+	switch (action) {
+	case MEM_GOING_OFFLINE:
+		mutex_lock(&ftm_flush_lock);
+		covered = ftm_set_reaches(rcu_dereference_protected(ftm_live_set,
+					  lockdep_is_held(&ftm_flush_lock)), start, end);
+		if (!covered) {
+			ftm_offlining_start = start;
+			ftm_offlining_end = end;
+		}
+		mutex_unlock(&ftm_flush_lock);
+		if (!covered)
+			return NOTIFY_OK;
+		pr_info("memory 0x%llx-0x%llx holds an enabled range: not taken offline (withdraw the range first)\n",
+			start, end - 1);
+		return notifier_from_errno(-EBUSY);
+	case MEM_OFFLINE:
+	case MEM_CANCEL_OFFLINE:
+		mutex_lock(&ftm_flush_lock);
+		ftm_offlining_start = ftm_offlining_end = 0;
+		mutex_unlock(&ftm_flush_lock);
+		return NOTIFY_OK;
+	default:
+		return NOTIFY_OK;
+	}
+}
+
+static struct notifier_block ftm_memory_nb = {
+	.notifier_call = ftm_memory_event,
+};
+
+int ftm_ranges_init(void)
+{
+	return register_memory_notifier(&ftm_memory_nb);
 }
 
 /* Module exit: every range is gone (configfs pinned us until then). */
@@ -355,6 +516,7 @@ void ftm_ranges_exit(void)
 {
 	struct ftm_set *old;
 
+	unregister_memory_notifier(&ftm_memory_nb);
 	old = rcu_replace_pointer(ftm_live_set, NULL, true);
 	synchronize_rcu();
 	kfree(old);

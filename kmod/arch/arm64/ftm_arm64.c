@@ -43,6 +43,19 @@ void ftm_arch_cache_all(void)
 {
 }
 
+void ftm_arch_cache_crash(const char *why)
+{
+}
+
+int ftm_arch_cache_others_arm(void)
+{
+	return -EOPNOTSUPP;
+}
+
+void ftm_arch_cache_others_disarm(void)
+{
+}
+
 int ftm_arch_panic_cache_arm(void)
 {
 	return -EOPNOTSUPP;
@@ -52,9 +65,8 @@ void ftm_arch_panic_cache_disarm(void)
 {
 }
 
-int ftm_arch_init(void)
+void ftm_arch_init(void)
 {
-	return 0;
 }
 
 void ftm_arch_exit(void)

@@ -1,34 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * x86: the nmi hook, wbinvd, and the panic handshake that has the other
- * CPUs write back their own caches before panic stops them.
+ * x86: the nmi hook, wbinvd, and the handshake that has the other CPUs
+ * write back their own caches in crash context.
  *
- * Panic handshake.  panic() stops the other CPUs (smp_send_stop(), or
+ * The handshake.  wbinvd only writes back the cache of the CPU that
+ * executes it, and in crash context (panic, die, nmi) flushtm may not wait
+ * on an IPI's completion.  So while a crash hook is armed with a method
+ * that may pick cache, an NMI_LOCAL handler is registered on every CPU:
+ * ftm_wb_others() (interrupts off, any context, NMI included) takes the
+ * handshake with a cmpxchg (a second caller, e.g. a panic racing an oops on
+ * another CPU, does not share it), marks the other online CPUs pending,
+ * sends them an NMI, and waits up to FTM_WB_WAIT_US for each to run wbinvd
+ * in that handler and clear its bit.  It runs only when the flush is about
+ * to pick cache: with lines it is never needed (clwb/clflush act on every
+ * cache of the coherence domain).
+ *
+ * An external NMI (a BMC's button) reaches the boot CPU only
+ * (apic_extnmi=bsp, the default), so the nmi hook cannot count on the
+ * other CPUs seeing it: when it picks cache, it runs the handshake.
+ *
+ * At panic, panic() stops the other CPUs (smp_send_stop(), or
  * crash_smp_send_stop() with crash_kexec_post_notifiers) before it runs
- * the panic notifiers, and wbinvd only writes back the cache of the CPU
- * that executes it.  So while the panic hook is armed with a method that
+ * the panic notifiers, so while the panic hook is armed with a method that
  * may pick cache, smp_ops.stop_other_cpus and smp_ops.crash_stop_other_cpus
- * are decorated: when an oops or panic is in progress, the decorator marks
- * the other online CPUs pending, sends them an NMI, and waits up to
- * FTM_WB_WAIT_US for each to run wbinvd in its NMI_LOCAL handler and clear
- * its bit; then it calls the original.  The window: between a CPU's ack and
- * its halt it may dirty lines again (it returns from the NMI to what it
- * was running until the stop IPI/NMI arrives); lines method has no such
- * window because clwb/clflush act on every cache of the coherence domain.
- * The NMI_LOCAL handler does nothing unless a request is pending, so
- * perf/watchdog NMIs pay one load.  The original pointers are restored at
- * disarm and unload.
+ * are decorated to run the handshake first.  The window: between a CPU's
+ * ack and its halt it may dirty lines again; lines has no such window.
+ *
+ * The decoration is installed and removed with cmpxchg (fully ordered: the
+ * saved original is visible before our function is).  If someone decorated
+ * the pointer after us, ours stays reachable through their copy: then it is
+ * left in place, passing straight through to the original while disarmed,
+ * the module pins itself (it can no longer be unloaded safely), and a later
+ * arm only turns it back on (installing it again would make it call
+ * itself).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cc_platform.h>
 #include <linux/cpumask.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/printk.h>
+#include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
 
 #include <asm/apic.h>
+#include <asm/cpufeature.h>
 #include <asm/nmi.h>
 #include <asm/processor.h>
 #include <asm/smp.h>
@@ -41,25 +62,119 @@
 /* NMIs this close to the one that flushed are the same external event. */
 #define FTM_NMI_BURST_NS	NSEC_PER_SEC
 
+/* wbinvd run by flushtm on each CPU (debugfs flushtm/cache_writebacks). */
+static DEFINE_PER_CPU(unsigned long, ftm_wb_count);
+static struct dentry *ftm_debugfs_dir;
+static bool ftm_cache_usable;
+
 u64 ftm_arch_llc_bytes(void)
 {
-	/* x86_cache_size is in KB; -1 when unknown. */
+	/* x86_cache_size is in KB; -1 when unknown.  On AMD it is the L2. */
 	return boot_cpu_data.x86_cache_size > 0 ? (u64)boot_cpu_data.x86_cache_size << 10 : 0;
 }
 
 bool ftm_arch_has_cache(void)
 {
-	return true;
+	return ftm_cache_usable;
+}
+
+/* This CPU, any context. */
+static void ftm_wbinvd_here(void)
+{
+	native_wbinvd();
+	this_cpu_inc(ftm_wb_count);
 }
 
 void ftm_arch_cache_local(void)
 {
-	native_wbinvd();
+	ftm_wbinvd_here();
 }
 
+static void ftm_wbinvd_ipi(void *unused)
+{
+	ftm_wbinvd_here();
+}
+
+/* Process context, cpus_read_lock() held by the caller. */
 void ftm_arch_cache_all(void)
 {
-	wbinvd_on_all_cpus();
+	on_each_cpu(ftm_wbinvd_ipi, NULL, 1);
+}
+
+/* ---- the handshake --------------------------------------------------- */
+
+static struct cpumask ftm_wb_pending;
+static atomic_t ftm_wb_owner = ATOMIC_INIT(-1);
+static atomic_t ftm_wb_request = ATOMIC_INIT(0);
+static bool ftm_wb_armed;		/* READ_ONCE in crash context */
+
+/* NMI_LOCAL, every CPU: answer a pending request, else let others look. */
+static int ftm_wb_nmi(unsigned int type, struct pt_regs *regs)
+{
+	int cpu = smp_processor_id();
+
+	if (!atomic_read(&ftm_wb_request))
+		return NMI_DONE;
+	smp_rmb();	/* the request was published after the mask */
+	if (!cpumask_test_cpu(cpu, &ftm_wb_pending))
+		return NMI_DONE;
+	ftm_wbinvd_here();
+	smp_mb__before_atomic();
+	cpumask_clear_cpu(cpu, &ftm_wb_pending);
+	return NMI_HANDLED;
+}
+
+/*
+ * Crash context, interrupts off: ask every other online CPU to wbinvd and
+ * wait for each (bounded).  Returns without waiting when the handshake is
+ * not armed or another CPU holds it.
+ */
+static void ftm_wb_others(const char *why)
+{
+	int cpu = smp_processor_id();
+	unsigned int waited;
+
+	if (!READ_ONCE(ftm_wb_armed) || atomic_cmpxchg(&ftm_wb_owner, -1, cpu) != -1)
+		return;
+	cpumask_copy(&ftm_wb_pending, cpu_online_mask);
+	cpumask_clear_cpu(cpu, &ftm_wb_pending);
+	if (!cpumask_empty(&ftm_wb_pending)) {
+		smp_mb();	/* the mask before the request */
+		atomic_set(&ftm_wb_request, 1);
+		smp_mb();	/* the request before the NMIs */
+		apic->send_IPI_mask(&ftm_wb_pending, NMI_VECTOR);
+		for (waited = 0; waited < FTM_WB_WAIT_US && !cpumask_empty(&ftm_wb_pending);
+		     waited++)
+			udelay(1);
+		atomic_set(&ftm_wb_request, 0);
+		smp_mb();
+		if (!cpumask_empty(&ftm_wb_pending))
+			pr_emerg("%s: CPUs %*pbl did not write back their caches\n", why,
+				 cpumask_pr_args(&ftm_wb_pending));
+	}
+	atomic_set_release(&ftm_wb_owner, -1);
+}
+
+void ftm_arch_cache_crash(const char *why)
+{
+	ftm_wb_others(why);
+	ftm_wbinvd_here();
+}
+
+int ftm_arch_cache_others_arm(void)
+{
+	int ret = register_nmi_handler(NMI_LOCAL, ftm_wb_nmi, 0, "flushtm");
+
+	if (!ret)
+		WRITE_ONCE(ftm_wb_armed, true);
+	return ret;
+}
+
+/* unregister_nmi_handler() waits for handlers in flight. */
+void ftm_arch_cache_others_disarm(void)
+{
+	WRITE_ONCE(ftm_wb_armed, false);
+	unregister_nmi_handler(NMI_LOCAL, "flushtm");
 }
 
 /* ---- nmi hook -------------------------------------------------------- */
@@ -73,9 +188,10 @@ bool ftm_arch_has_nmi(void)
 }
 
 /*
- * An NMI nobody claimed: the BMC's button, QEMU's inject-nmi (sent to every
- * CPU).  One CPU flushes the set and counts the event; the others that see
- * the same NMI only write back their own cache when the method is cache.
+ * NMI context: an NMI nobody claimed (the BMC's button, which reaches CPU 0
+ * only; QEMU's inject-nmi, sent to every CPU).  One CPU flushes the set and
+ * counts the event; with cache, the flush brings every other CPU along
+ * through the handshake.  CPUs that see the same NMI do nothing more.
  * Returns NMI_DONE so the kernel still reports the unknown NMI and honours
  * unknown_nmi_panic exactly as without flushtm.
  */
@@ -84,13 +200,11 @@ static int ftm_nmi_unknown(unsigned int type, struct pt_regs *regs)
 	int cpu = smp_processor_id();
 	u64 now = ktime_get_mono_fast_ns();
 	u64 last = atomic64_read(&ftm_nmi_last);
-	bool burst = last && now - last < FTM_NMI_BURST_NS;
 
-	if (burst || atomic_cmpxchg(&ftm_nmi_owner, -1, cpu) != -1) {
-		if (READ_ONCE(ftm_method) == FTM_METHOD_CACHE)
-			native_wbinvd();
+	if (last && now - last < FTM_NMI_BURST_NS)
 		return NMI_DONE;
-	}
+	if (atomic_cmpxchg(&ftm_nmi_owner, -1, cpu) != -1)
+		return NMI_DONE;
 	atomic64_set(&ftm_nmi_last, now);
 	ftm_flush_crash(FTM_HOOK_NMI);
 	atomic_set(&ftm_nmi_owner, -1);
@@ -107,94 +221,123 @@ void ftm_arch_nmi_disarm(void)
 	unregister_nmi_handler(NMI_UNKNOWN, "flushtm");
 }
 
-/* ---- panic handshake ------------------------------------------------- */
+/* ---- the decorated stop path ----------------------------------------- */
 
-static struct cpumask ftm_wb_pending;
-static atomic_t ftm_wb_request = ATOMIC_INIT(0);
 static void (*ftm_orig_stop)(int wait);
 static void (*ftm_orig_crash_stop)(void);
+static bool ftm_stop_in, ftm_crash_stop_in;	/* our function is reachable */
+static bool ftm_stop_active;			/* READ_ONCE in the decorators */
+static bool ftm_pinned;
 
-static int ftm_wb_nmi(unsigned int type, struct pt_regs *regs)
+static void ftm_stop_handshake(void)
 {
-	int cpu = smp_processor_id();
-
-	if (!atomic_read(&ftm_wb_request) || !cpumask_test_cpu(cpu, &ftm_wb_pending))
-		return NMI_DONE;
-	native_wbinvd();
-	cpumask_clear_cpu(cpu, &ftm_wb_pending);
-	return NMI_HANDLED;
+	if (READ_ONCE(ftm_stop_active) && oops_in_progress &&
+	    ftm_flush_crash_uses_cache(FTM_HOOK_PANIC))
+		ftm_wb_others("panic");
 }
 
-/* Panicking CPU, interrupts off: ask the others to wbinvd, bounded wait. */
-static void ftm_wb_others(void)
-{
-	unsigned int waited;
-
-	if (!oops_in_progress)
-		return;
-	cpumask_copy(&ftm_wb_pending, cpu_online_mask);
-	cpumask_clear_cpu(smp_processor_id(), &ftm_wb_pending);
-	if (cpumask_empty(&ftm_wb_pending))
-		return;
-	atomic_set(&ftm_wb_request, 1);
-	smp_mb__after_atomic();
-	apic->send_IPI_mask(&ftm_wb_pending, NMI_VECTOR);
-	for (waited = 0; waited < FTM_WB_WAIT_US && !cpumask_empty(&ftm_wb_pending); waited++)
-		udelay(1);
-	atomic_set(&ftm_wb_request, 0);
-	if (!cpumask_empty(&ftm_wb_pending))
-		pr_emerg("panic: CPUs %*pbl did not write back their caches\n",
-			 cpumask_pr_args(&ftm_wb_pending));
-}
-
+/* The panicking CPU, interrupts off. */
 static void ftm_stop_other_cpus(int wait)
 {
-	ftm_wb_others();
+	ftm_stop_handshake();
 	ftm_orig_stop(wait);
 }
 
 static void ftm_crash_stop_other_cpus(void)
 {
-	ftm_wb_others();
+	ftm_stop_handshake();
 	ftm_orig_crash_stop();
 }
 
 int ftm_arch_panic_cache_arm(void)
 {
-	int ret;
+	if (!ftm_stop_in) {
+		void (*stop)(int) = READ_ONCE(smp_ops.stop_other_cpus);
 
-	ret = register_nmi_handler(NMI_LOCAL, ftm_wb_nmi, 0, "flushtm");
-	if (ret)
-		return ret;
-	ftm_orig_stop = smp_ops.stop_other_cpus;
-	ftm_orig_crash_stop = smp_ops.crash_stop_other_cpus;
-	WRITE_ONCE(smp_ops.stop_other_cpus, ftm_stop_other_cpus);
-	if (ftm_orig_crash_stop)
-		WRITE_ONCE(smp_ops.crash_stop_other_cpus, ftm_crash_stop_other_cpus);
+		ftm_orig_stop = stop;
+		if (cmpxchg(&smp_ops.stop_other_cpus, stop, ftm_stop_other_cpus) != stop)
+			return -EBUSY;
+		ftm_stop_in = true;
+	}
+	if (!ftm_crash_stop_in && READ_ONCE(smp_ops.crash_stop_other_cpus)) {
+		void (*stop)(void) = READ_ONCE(smp_ops.crash_stop_other_cpus);
+
+		ftm_orig_crash_stop = stop;
+		if (cmpxchg(&smp_ops.crash_stop_other_cpus, stop, ftm_crash_stop_other_cpus) == stop)
+			ftm_crash_stop_in = true;
+	}
+	WRITE_ONCE(ftm_stop_active, true);
 	return 0;
+}
+
+/* Someone decorated over us: our function must outlive the module's unload. */
+static void ftm_stop_left_in(const char *op)
+{
+	pr_warn("smp_ops.%s was decorated after flushtm: left in place (passing through while disarmed); flushtm stays loaded\n",
+		op);
+	if (!ftm_pinned) {
+		__module_get(THIS_MODULE);
+		ftm_pinned = true;
+	}
 }
 
 /*
- * Restore the originals only if nobody decorated them after us; the grace
- * period lets a caller that read our pointer with interrupts off finish.
+ * Restore the originals where the pointer is still ours; the grace period
+ * lets a caller that read our pointer with interrupts off finish.
  */
 void ftm_arch_panic_cache_disarm(void)
 {
-	if (smp_ops.stop_other_cpus == ftm_stop_other_cpus)
-		WRITE_ONCE(smp_ops.stop_other_cpus, ftm_orig_stop);
-	else
-		pr_warn("smp_ops.stop_other_cpus changed under us; left as is\n");
-	if (ftm_orig_crash_stop && smp_ops.crash_stop_other_cpus == ftm_crash_stop_other_cpus)
-		WRITE_ONCE(smp_ops.crash_stop_other_cpus, ftm_orig_crash_stop);
-	synchronize_rcu();
-	unregister_nmi_handler(NMI_LOCAL, "flushtm");
+	bool restored = false;
+
+	WRITE_ONCE(ftm_stop_active, false);
+	if (ftm_stop_in) {
+		if (cmpxchg(&smp_ops.stop_other_cpus, ftm_stop_other_cpus, ftm_orig_stop) ==
+		    ftm_stop_other_cpus) {
+			ftm_stop_in = false;
+			restored = true;
+		} else {
+			ftm_stop_left_in("stop_other_cpus");
+		}
+	}
+	if (ftm_crash_stop_in) {
+		if (cmpxchg(&smp_ops.crash_stop_other_cpus, ftm_crash_stop_other_cpus,
+			    ftm_orig_crash_stop) == ftm_crash_stop_other_cpus) {
+			ftm_crash_stop_in = false;
+			restored = true;
+		} else {
+			ftm_stop_left_in("crash_stop_other_cpus");
+		}
+	}
+	if (restored)
+		synchronize_rcu();
 }
 
-int ftm_arch_init(void)
+/* ---- debugfs: what each CPU wrote back ------------------------------- */
+
+static int ftm_wb_count_show(struct seq_file *m, void *v)
 {
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		seq_printf(m, "%d %lu\n", cpu, per_cpu(ftm_wb_count, cpu));
 	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ftm_wb_count);
+
+/*
+ * Load, process context.  wbinvd raises #VE in a TDX guest, and in any
+ * guest whose memory is encrypted the host cannot be asked to write back
+ * for it: there method cache is unavailable.
+ */
+void ftm_arch_init(void)
+{
+	ftm_cache_usable = !cpu_feature_enabled(X86_FEATURE_TDX_GUEST) &&
+			   !cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT);
+	ftm_debugfs_dir = debugfs_create_dir("flushtm", NULL);
+	debugfs_create_file("cache_writebacks", 0444, ftm_debugfs_dir, NULL, &ftm_wb_count_fops);
 }
 
 void ftm_arch_exit(void)
 {
+	debugfs_remove_recursive(ftm_debugfs_dir);
 }
