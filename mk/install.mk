@@ -20,6 +20,11 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 MODDIR      ?= /lib/modules/$(KVER)/updates
+# Where DKMS puts it (dkms.conf): one copy per kernel, so when DKMS has
+# installed the module for KVER, make install leaves the module to DKMS and
+# installs the rest; dkms install, for its part, refuses while make install's
+# copy is there (mk/dkms-pre-install).
+DKMS_MODDIR ?= /lib/modules/$(KVER)/updates/dkms
 CONFDIR     := /etc/flushtm
 
 INSTALL     ?= install
@@ -35,7 +40,12 @@ install:
 	@for f in kmod/flushtm.ko $(FTM_BINS); do \
 		[ -f "$(TOP)/$$f" ] || { echo "make install: $$f is not built: run 'make' first" >&2; exit 1; }; \
 	done
-	$(INSTALL) -D -m 0644 $(TOP)/kmod/flushtm.ko $(DESTDIR)$(MODDIR)/flushtm.ko
+	@if [ -e $(DESTDIR)$(DKMS_MODDIR)/flushtm.ko ]; then \
+		echo "make install: $(DESTDIR)$(DKMS_MODDIR)/flushtm.ko is DKMS's: not installing kmod/flushtm.ko (dkms remove flushtm/0.1 --all to install it here)"; \
+	else \
+		echo "$(INSTALL) -D -m 0644 kmod/flushtm.ko $(DESTDIR)$(MODDIR)/flushtm.ko"; \
+		$(INSTALL) -D -m 0644 $(TOP)/kmod/flushtm.ko $(DESTDIR)$(MODDIR)/flushtm.ko; \
+	fi
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR)
 	$(INSTALL) -m 0755 $(addprefix $(TOP)/,$(FTM_BINS)) $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -d $(DESTDIR)$(UNITDIR)

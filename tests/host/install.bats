@@ -52,6 +52,37 @@ installed_files() {
 	[ "$(stat -c %a "$DEST/etc/flushtm/flushtm.conf")" = 644 ]
 }
 
+@test "make install leaves the module to DKMS when DKMS has installed it for that kernel" {
+	local dkms_ko=$DEST/lib/modules/$KVER/updates/dkms/flushtm.ko
+	mkdir -p "${dkms_ko%/*}"
+	echo "DKMS's" > "$dkms_ko"
+	run make -s install DESTDIR="$DEST"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"updates/dkms/flushtm.ko is DKMS's: not installing kmod/flushtm.ko"* ]]
+	# One copy: DKMS's, untouched; the rest is installed.
+	[ ! -e "$DEST/lib/modules/$KVER/updates/flushtm.ko" ]
+	[ "$(cat "$dkms_ko")" = "DKMS's" ]
+	[ -x "$DEST/usr/local/sbin/flushtmd" ]
+	diff -u <(expected_files | sed "s|/updates/flushtm.ko|/updates/dkms/flushtm.ko|") \
+		<(installed_files)
+}
+
+@test "-Werror in the project's own (git checkout) builds only, not in a release tarball's" {
+	grep -q -- '-Werror' <(make -s -C lib -B -n libflushtm.a)
+	! grep -q -- '-Werror' <(make -s -C lib -B -n WERROR=0 libflushtm.a)
+	local src=$BATS_TEST_TMPDIR/tarball
+	mkdir -p "$src"
+	git archive HEAD lib mk | tar -x -C "$src"
+	[ ! -e "$src/.git" ]
+	run make -s -C "$src/lib" -B -n libflushtm.a
+	[ "$status" -eq 0 ]
+	grep -q -- '-Wall -Wextra' <<<"$output"
+	! grep -q -- '-Werror' <<<"$output"
+	run make -s -C "$src/lib" -B -n WERROR=1 libflushtm.a
+	grep -q -- '-Werror' <<<"$output"
+}
+
 @test "the installed units name the installed binaries and have no placeholder left" {
 	make -s install DESTDIR="$DEST"
 	local u=$DEST/usr/local/lib/systemd/system
@@ -224,6 +255,14 @@ complete_words() {
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	run dkms build "${opts[@]}" -m flushtm -v 0.1 -k "$KVER"
 	[ "$status" -eq 0 ] || { echo "$output"; cat "$t"/tree/flushtm/0.1/build/make.log; false; }
+	# make install's copy in updates/: DKMS refuses to put a second one in updates/dkms/.
+	install -D -m 0644 kmod/flushtm.ko "$t/inst/$KVER/updates/flushtm.ko"
+	run dkms install "${opts[@]}" -m flushtm -v 0.1 -k "$KVER"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"was installed by 'make install'"* ]]
+	[ ! -e "$t/inst/$KVER/updates/dkms/flushtm.ko" ]
+	rm "$t/inst/$KVER/updates/flushtm.ko"
 	run dkms install "${opts[@]}" -m flushtm -v 0.1 -k "$KVER"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	local ko=$t/inst/$KVER/updates/dkms/flushtm.ko
