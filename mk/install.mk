@@ -22,8 +22,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 MODDIR      ?= /lib/modules/$(KVER)/updates
 # Where DKMS puts it (dkms.conf): one copy per kernel, so when DKMS has
 # installed the module for KVER, make install leaves the module to DKMS and
-# installs the rest; dkms install, for its part, refuses while make install's
-# copy is there (mk/dkms-pre-install).
+# installs the rest; dkms install, for its part, keeps make install's copy
+# rather than add one (see dkms.conf).
 DKMS_MODDIR ?= /lib/modules/$(KVER)/updates/dkms
 CONFDIR     := /etc/flushtm
 
