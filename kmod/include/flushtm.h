@@ -16,17 +16,23 @@ struct mm_struct;
 struct mmu_notifier_ops;
 
 /*
- * Write back every cache line of [phys, phys + size) now.  The range must
- * lie wholly inside enabled ranges: else -EINVAL and nothing is flushed.
- * Not counted under any hook, not logged.  0 or -EINVAL / -ENOMEM.
+ * Write back every cache line that holds a byte of [phys, phys + size) now
+ * (the range is rounded out to whole lines, as clflush_cache_range() does).
+ * The rounded range must lie wholly inside enabled ranges: else -EINVAL
+ * and nothing is flushed.  Not counted under any hook, not logged.  0 or
+ * -EINVAL / -ENOMEM.
  */
 int flushtm_flush_phys(phys_addr_t phys, size_t size);
 
 /*
- * An aperture [phys, phys + size) is about to map other memory: write back
- * and invalidate the part of the enabled set inside it, counted and logged
- * under hook aperture (nothing when that hook is disarmed).  Enabled
- * ranges in it stay published: remove them through configfs.
+ * An aperture [phys, phys + size) is about to map other memory: every
+ * enabled range that reaches into it (rounded out to whole lines) is
+ * written back, invalidated and withdrawn (disabled; its configfs item
+ * stays), each counted and logged under hook aperture (withdrawn unflushed
+ * when that hook is disarmed), so no write-back mapping of the window is
+ * left.  A window that reaches no enabled range does nothing.  0, -EINVAL
+ * (empty or wrapping), or -ENOMEM (ranges not yet withdrawn stay as they
+ * were).
  */
 int flushtm_report_aperture(phys_addr_t phys, size_t size);
 
