@@ -9,7 +9,12 @@
 
 #include "ctl.h"
 
-/* enable/disable HOOK...: every name checked before the first write. */
+/*
+ * enable/disable HOOK...: every name checked before the first write.  A
+ * write that fails does not stop the others (arming what can be armed keeps
+ * the most coverage); each failure is named, and then the command has failed:
+ * exit 1 and, as for any failing command, no JSON document.
+ */
 int cmd_enable(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
 	bool enable = !strcmp(cmd->name, "enable");
@@ -72,7 +77,9 @@ int cmd_enable(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 		}
 	}
 	free(hooks);
-	if (out) {
+	if (out && status != CTL_OK) {
+		json_object_put(out);
+	} else if (out) {
 		struct json_object *doc = json_object_new_object();
 
 		json_object_object_add(doc, "hooks", out);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Commands that only read: status, stats, range list. */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,56 @@ static const char *yes_no(bool b)
 	return b ? "yes" : "no";
 }
 
+/*
+ * The hooks as status shows them: name, available, enabled, fired, the
+ * other counters left 0.  Half the files ftm_hook_list() reads, for the
+ * command run most often (a file costs more than any other part of status,
+ * its start included); like ftm_hook_list(), a hook the module does not
+ * expose is left out.
+ */
+static int hook_list_state(const struct ftm_ctx *ftm, struct ftm_hook **hooks, size_t *n)
+{
+	static const char *const attrs[] = { "available", "enabled", "fired" };
+	size_t max = 0, count = 0;
+	struct ftm_hook *list;
+
+	for (const char *const *h = ftm_hook_names; *h; h++)
+		max++;
+	list = calloc(max, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (const char *const *h = ftm_hook_names; *h; h++) {
+		uint64_t v[3];
+		int ret = 0;
+
+		for (size_t a = 0; a < 3 && !ret; a++) {
+			char rel[64];
+
+			snprintf(rel, sizeof(rel), "hooks/%s/%s", *h, attrs[a]);
+			ret = ftm_attr_read_u64(ftm, rel, &v[a]);
+		}
+		if (ret == -ENOENT)
+			continue;
+		if (!ret && (v[0] > 1 || v[1] > 1))
+			ret = -EINVAL;
+		if (ret < 0) {
+			free(list);
+			return ret;
+		}
+		snprintf(list[count].name, sizeof(list[count].name), "%s", *h);
+		list[count].available = v[0];
+		list[count].enabled = v[1];
+		list[count].fired = v[2];
+		count++;
+	}
+	*hooks = list;
+	*n = count;
+	return 0;
+}
+
+/* hook_counters: every counter of each hook (stats), else what status shows. */
 static int read_state(const struct ctl *ctl, const char *what, struct ftm_info *info,
-		      struct ftm_hook **hooks, size_t *nr_hooks,
+		      struct ftm_hook **hooks, size_t *nr_hooks, bool hook_counters,
 		      struct ftm_range **ranges, size_t *nr_ranges)
 {
 	int ret = 0;
@@ -26,7 +76,8 @@ static int read_state(const struct ctl *ctl, const char *what, struct ftm_info *
 	if (info)
 		ret = ftm_info_read(ctl->ftm, info);
 	if (!ret && hooks)
-		ret = ftm_hook_list(ctl->ftm, hooks, nr_hooks);
+		ret = hook_counters ? ftm_hook_list(ctl->ftm, hooks, nr_hooks)
+				    : hook_list_state(ctl->ftm, hooks, nr_hooks);
 	if (!ret && ranges)
 		ret = ftm_range_list(ctl->ftm, ranges, nr_ranges);
 	if (ret < 0) {
@@ -68,6 +119,19 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 	if (ret >= 0)
 		return ret;
 	if (!ftm_module_present(ctl->ftm)) {
+		char sys_module[PATH_MAX];
+
+		/*
+		 * Loaded but unreachable is not "not loaded": a failure, said
+		 * as such in either mode (and so no JSON document).
+		 */
+		snprintf(sys_module, sizeof(sys_module), "%s/module/flushtm", ctl->sysfs_root);
+		if (access(sys_module, F_OK) == 0 &&
+		    !strcmp(ftm_ctx_root(ctl->ftm), FTM_CONFIGFS_DEFAULT)) {
+			ctl_err("status", "flushtm is loaded but %s is missing (configfs not "
+				"mounted at " CTL_CONFIGFS_MOUNT "?)", FTM_CONFIGFS_DEFAULT);
+			return CTL_FAIL;
+		}
 		if (ctl->json) {
 			struct json_object *o = json_object_new_object();
 
@@ -78,17 +142,10 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 			json_object_object_add(o, "ranges", json_object_new_array());
 			return ctl_json_print(o);
 		}
-		/* Loaded but unreachable is not "not loaded": say why instead. */
-		if (access("/sys/module/flushtm", F_OK) == 0 &&
-		    !strcmp(ftm_ctx_root(ctl->ftm), FTM_CONFIGFS_DEFAULT)) {
-			ctl_err("status", "flushtm is loaded but %s is missing (configfs not "
-				"mounted at " CTL_CONFIGFS_MOUNT "?)", FTM_CONFIGFS_DEFAULT);
-			return CTL_FAIL;
-		}
 		printf("flushtm: not loaded\n");
 		return CTL_OK;
 	}
-	ret = read_state(ctl, "status", &info, &hooks, &nr_hooks, &ranges, &nr_ranges);
+	ret = read_state(ctl, "status", &info, &hooks, &nr_hooks, false, &ranges, &nr_ranges);
 	if (ret)
 		return ret;
 	if (ctl->json) {
@@ -102,17 +159,8 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 				       json_object_new_uint64(info.cache_threshold));
 		json_object_object_add(o, "generation", json_object_new_uint64(info.generation));
 		a = json_object_new_array();
-		for (size_t i = 0; i < nr_hooks; i++) {
-			struct json_object *h = json_object_new_object();
-
-			json_object_object_add(h, "name", json_object_new_string(hooks[i].name));
-			json_object_object_add(h, "available",
-					       json_object_new_boolean(hooks[i].available));
-			json_object_object_add(h, "enabled",
-					       json_object_new_boolean(hooks[i].enabled));
-			json_object_object_add(h, "fired", json_object_new_uint64(hooks[i].fired));
-			json_object_array_add(a, h);
-		}
+		for (size_t i = 0; i < nr_hooks; i++)
+			json_object_array_add(a, ctl_json_hook(&hooks[i], false));
 		json_object_object_add(o, "hooks", a);
 		a = json_object_new_array();
 		for (size_t i = 0; i < nr_ranges; i++)
@@ -153,7 +201,7 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		return ret;
 	if (!ctl_need_module(ctl, "stats"))
 		return CTL_FAIL;
-	ret = read_state(ctl, "stats", NULL, &hooks, &nr_hooks, &ranges, &nr_ranges);
+	ret = read_state(ctl, "stats", NULL, &hooks, &nr_hooks, true, &ranges, &nr_ranges);
 	if (ret)
 		return ret;
 	if (ctl->json) {
@@ -161,7 +209,7 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 
 		a = json_object_new_array();
 		for (size_t i = 0; i < nr_hooks; i++)
-			json_object_array_add(a, ctl_json_hook(&hooks[i]));
+			json_object_array_add(a, ctl_json_hook(&hooks[i], true));
 		json_object_object_add(o, "hooks", a);
 		a = json_object_new_array();
 		for (size_t i = 0; i < nr_ranges; i++) {
@@ -209,7 +257,7 @@ int cmd_range_list(struct ctl *ctl, const struct command *cmd, int argc, char **
 		return ret;
 	if (!ctl_need_module(ctl, "range list"))
 		return CTL_FAIL;
-	ret = read_state(ctl, "range list", NULL, NULL, NULL, &ranges, &n);
+	ret = read_state(ctl, "range list", NULL, NULL, NULL, false, &ranges, &n);
 	if (ret)
 		return ret;
 	if (ctl->json) {

@@ -23,7 +23,7 @@
 struct ctl {
 	struct ftm_ctx *ftm;
 	bool json;
-	const char *sysfs_root;		/* $FLUSHTM_SYSFS or /sys: check only */
+	const char *sysfs_root;		/* $FLUSHTM_SYSFS or /sys: check, status */
 	const char *procfs_root;	/* $FLUSHTM_PROCFS or /proc: check only */
 };
 
@@ -57,7 +57,8 @@ int ctl_json_print(struct json_object *doc);
 /* "0x..." string, as addresses are shown in JSON (64-bit safe for any reader). */
 struct json_object *ctl_json_addr(uint64_t addr);
 struct json_object *ctl_json_range(const struct ftm_range *r);
-struct json_object *ctl_json_hook(const struct ftm_hook *h);
+/* A hook: name, available, enabled, fired; with counters, its other counters too. */
+struct json_object *ctl_json_hook(const struct ftm_hook *h, bool counters);
 
 int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv);

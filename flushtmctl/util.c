@@ -75,7 +75,7 @@ struct json_object *ctl_json_range(const struct ftm_range *r)
 	return o;
 }
 
-struct json_object *ctl_json_hook(const struct ftm_hook *h)
+struct json_object *ctl_json_hook(const struct ftm_hook *h, bool counters)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -83,6 +83,8 @@ struct json_object *ctl_json_hook(const struct ftm_hook *h)
 	json_object_object_add(o, "available", json_object_new_boolean(h->available));
 	json_object_object_add(o, "enabled", json_object_new_boolean(h->enabled));
 	json_object_object_add(o, "fired", json_u64(h->fired));
+	if (!counters)
+		return o;
 	json_object_object_add(o, "flushed_bytes", json_u64(h->flushed_bytes));
 	json_object_object_add(o, "last_ns", json_u64(h->last_ns));
 	json_object_object_add(o, "max_ns", json_u64(h->max_ns));

@@ -35,6 +35,15 @@ ctl() { "$CTL" --root "$R" "$@"; }
 	done
 }
 
+@test "flushtmctl(8) describes every command of --help" {
+	run "$CTL" --help
+	cmds=$(sed -n '/^commands:/,/^$/{s/^  \([a-z]*\) .*/\1/p}' <<<"$output" | sort -u)
+	[ "$(wc -l <<<"$cmds")" -ge 10 ]
+	for c in $cmds; do
+		grep -Eq "^\.(B|BI|BR) \"?$c( |\"|\$)" "$TOP/man/flushtmctl.8" || { echo "no $c in flushtmctl.8"; false; }
+	done
+}
+
 @test "--version names the interface" {
 	run "$CTL" --version
 	[ "$status" -eq 0 ]
@@ -482,4 +491,79 @@ unquote() {
 	[[ $'\n'$output$'\n' == *$'\n'true$'\n'* ]]
 	run complete flushtmctl run -
 	[ "$(sort <<<"$output" | paste -sd' ')" = "-- --help" ]
+}
+
+# in_ro_mount FILE CMD...: CMD with FILE bind-mounted read-only (a mount
+# namespace of its own: nothing to undo), as a write the kernel refuses.
+in_ro_mount() {
+	local file=$1
+	shift
+	unshare -rm sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' \
+		sh "$file" "$@"
+}
+
+@test "enable, disable: a write that fails does not stop the others; exit 1 and no document, text or JSON" {
+	for mode in text json; do
+		fake_tree "$R"
+		opt=()
+		[ $mode = text ] || opt=(--json)
+		run --separate-stderr in_ro_mount "$R/hooks/die/enabled" "$CTL" --root "$R" "${opt[@]}" enable panic die reboot
+		[ "$status" -eq 1 ]
+		[ -z "$output" ] || { echo "$mode: stdout: $output"; false; }
+		[ "$stderr" = "flushtmctl: enable: die: configfs is mounted read-only" ] ||
+			{ echo "$mode: $stderr"; false; }
+		[ "$(<"$R/hooks/panic/enabled")" = 1 ]
+		[ "$(<"$R/hooks/reboot/enabled")" = 1 ]
+		[ "$(<"$R/hooks/die/enabled")" = 0 ]
+		run --separate-stderr in_ro_mount "$R/hooks/exit/enabled" "$CTL" --root "$R" "${opt[@]}" disable all
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		[ "$stderr" = "flushtmctl: disable: exit: configfs is mounted read-only" ]
+		[ "$(<"$R/hooks/panic/enabled")" = 0 ]
+	done
+	# and when every write succeeds, the document
+	run ctl --json enable panic
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .hooks <<<"$output")" = '[{"name":"panic","enabled":true}]' ]
+}
+
+@test "status: module loaded but its configfs tree missing is a failure in both modes" {
+	# the default root, absent here; /sys/module/flushtm from FLUSHTM_SYSFS
+	mkdir -p "$D/sys/module/flushtm"
+	run --separate-stderr "$CTL" status
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ $stderr == "flushtmctl: status: flushtm is loaded but /sys/kernel/config/flushtm is missing"* ]]
+	run --separate-stderr "$CTL" --json status
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ $stderr == "flushtmctl: status: flushtm is loaded but /sys/kernel/config/flushtm is missing"* ]]
+	# not loaded at all: exit 0, and the document says so
+	rmdir "$D/sys/module/flushtm"
+	run "$CTL" --json status
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.loaded, .root]' <<<"$output")" = '[false,"/sys/kernel/config/flushtm"]' ]
+}
+
+@test "status --json: each hook is name, available, enabled, fired; stats has every counter" {
+	echo 5 > "$R/hooks/panic/fired"
+	echo 1 > "$R/hooks/panic/enabled"
+	echo 4096 > "$R/hooks/panic/flushed_bytes"
+	run ctl --json status
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.hooks[0]' <<<"$output")" = '{"name":"panic","available":true,"enabled":true,"fired":5}' ]
+	[ "$(jq -r '[.hooks[].name] | join(" ")' <<<"$output")" = "$FAKE_HOOKS" ]
+	run ctl --json stats
+	[ "$(jq -c '.hooks[0] | [.fired, .flushed_bytes]' <<<"$output")" = '[5,4096]' ]
+	# a hook this module does not have is left out, in status as in stats
+	rm -r "$R/hooks/nmi"
+	run ctl --json status
+	[ "$(jq -r '.hooks | length' <<<"$output")" = 8 ]
+	run ctl status
+	[[ $output != *nmi* ]]
+	# a value that is no boolean is an error, not a guess
+	echo 2 > "$R/hooks/die/enabled"
+	run ctl status
+	[ "$status" -eq 1 ]
+	[[ $output == "flushtmctl: status: reading $R: "* ]]
 }
