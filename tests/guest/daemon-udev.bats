@@ -42,3 +42,34 @@ teardown_file() {
 	ftmd_wait_range d-nd-namespace0.0
 	ftmd_assert_unique
 }
+
+# Issue 11: the shipped configuration on legacy pmem (memmap=64M!512M) used to
+# register d-iomem-20000000 and d-nd-namespace0.0 for the same 64 MiB.
+@test "shipped config, legacy pmem: one range, named after the namespace; check agrees" {
+	ftmd_start --config "$FTM_TOP/etc/flushtm/flushtm.conf"
+	ftmd_wait_ready
+	ftmd_wait_range d-nd-namespace0.0
+	ftmd_assert_range d-nd-namespace0.0 0x20000000 $((64 << 20))
+	ftmd_log_has 'sources nd dax iomem'
+	ftmd_range_absent d-iomem-20000000
+	[ "$(ftmd_our_ranges | wc -l)" -eq 1 ]
+	run "$FTMCTL" --json check
+	echo "$output"
+	[ "$(jq -c '[.pmem[] | [.name, .covered]]' <<<"$output")" = '[["20000000",true]]' ]
+	[ "$(jq -c '[.namespaces[] | [.name, .covered]]' <<<"$output")" = '[["namespace0.0",true]]' ]
+	[ "$(jq '[.gaps[] | select(.kind == "uncovered")] | length' <<<"$output")" -eq 0 ]
+}
+
+@test "shipped config: persistent memory no namespace covers is still registered" {
+	ndctl disable-namespace namespace0.0
+	ftmd_wait_range d-iomem-20000000
+	ftmd_wait_gone d-nd-namespace0.0
+	ftmd_assert_range d-iomem-20000000 0x20000000 $((64 << 20))
+	run "$FTMCTL" --json check
+	[ "$(jq -c '.namespaces' <<<"$output")" = '[]' ]
+	[ "$(jq '[.gaps[] | select(.kind == "uncovered")] | length' <<<"$output")" -eq 0 ]
+	ndctl enable-namespace namespace0.0
+	ftmd_wait_range d-nd-namespace0.0
+	ftmd_wait_gone d-iomem-20000000
+	ftmd_assert_unique
+}
