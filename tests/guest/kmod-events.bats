@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
-# flushtm.ko in-guest events: cpu_offline (a 2-CPU guest) and exit
-# (enrolled processes).  Events that bring the guest down are tested from
-# the host (tests/host/events.bats).
-# vm: --smp 2 --timeout 900
+# flushtm.ko in-guest events: cpu_offline (a 2-CPU guest), exit (enrolled
+# processes), an NMI that reaches one CPU only (as a BMC's does), memory
+# going offline under a range.  Events that bring the guest down are tested
+# from the host (tests/host/events.bats).  movablecore puts the top 256 MiB
+# of RAM in ZONE_MOVABLE, whose blocks can be taken offline.
+# vm: --smp 2 --timeout 900 --append movablecore=256M
 
 load helpers
 
@@ -18,6 +20,43 @@ setup() {
 teardown() {
 	[ "$(</sys/devices/system/cpu/cpu1/online)" = 1 ] ||
 		echo 1 > /sys/devices/system/cpu/cpu1/online
+	if [ -n "${FTM_MEMBLOCK:-}" ] && [ "$(<$FTM_MEMBLOCK/state)" != online ]; then
+		echo online_movable > $FTM_MEMBLOCK/state
+	fi
+}
+
+# The wbinvd flushtm ran on each CPU: "CPU=COUNT ..." (debugfs).
+wb_counts() {
+	local cpu n out=
+	while read -r cpu n; do
+		out+="$cpu=$n "
+	done < /sys/kernel/debug/flushtm/cache_writebacks
+	echo "${out% }"
+}
+
+# nmi_to_cpu0: an NMI to CPU 0 only, sent from CPU 1, as LINT1 delivers a
+# BMC's NMI to the boot CPU alone (QEMU's inject-nmi reaches every CPU);
+# waits until the nmi hook counted it.
+nmi_to_cpu0() {
+	local end=$((SECONDS + 60))
+	[ -d /sys/module/ftm_provoke ] || insmod "$FTM_TOP/tests/modules/ftm_provoke.ko"
+	taskset -c 1 bash -c 'echo "nmi 0" > /sys/kernel/debug/ftm_provoke/trigger'
+	until [ "$(<$CFS/hooks/nmi/fired)" = 1 ]; do
+		[ $SECONDS -lt $end ] || { echo "nmi hook never fired" >&2; return 1; }
+	done
+}
+
+# every_cpu_wrote_back BEFORE AFTER: each online CPU's count grew.
+every_cpu_wrote_back() {
+	local cpu b a
+	[ "$(ftm_nlines "$(tr ' ' '\n' <<<"$2")")" = "$(nproc)" ]
+	for a in $2; do
+		cpu=${a%%=*}
+		for b in $1; do
+			[ "${b%%=*}" = "$cpu" ] || continue
+			[ "${a#*=}" -gt "${b#*=}" ] || { echo "CPU $cpu: ${b#*=} -> ${a#*=}" >&2; return 1; }
+		done
+	done
 }
 
 # The log is read with ftm_klog_take only, so each read holds what was logged
@@ -59,6 +98,96 @@ teardown() {
 	log=$(ftm_klog_take)
 	[ "$(ftm_grep_count 'flushtm: flush ' "$log")" = 0 ]
 	[ "$(<$CFS/hooks/cpu_offline/fired)" = 0 ]
+}
+
+@test "nmi on CPU 0 only, method cache: every online CPU wrote back before the hook counted" {
+	echo cache > $CFS/method
+	echo 1 > $CFS/hooks/nmi/enabled
+	before=$(wb_counts)
+	nmi_to_cpu0
+	after=$(wb_counts)
+	every_cpu_wrote_back "$before" "$after"
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=nmi ' "$log")
+	[ "$(ftm_nlines "$line")" = 1 ]
+	[ "$(ftm_field method "$line")" = cache ]
+	[ "$(ftm_field cpu "$line")" = 0 ]
+	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
+	[ "$(ftm_grep_count 'did not write back' "$log")" = 0 ]
+}
+
+@test "nmi on CPU 0 only, method auto above cache_threshold: every online CPU wrote back" {
+	echo auto > $CFS/method
+	echo $((PMEM_SIZE / 2)) > $CFS/cache_threshold
+	echo 1 > $CFS/hooks/nmi/enabled
+	before=$(wb_counts)
+	nmi_to_cpu0
+	after=$(wb_counts)
+	every_cpu_wrote_back "$before" "$after"
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=nmi ' "$log")
+	[ "$(ftm_field method "$line")" = cache ]
+	[ "$(ftm_grep_count 'did not write back' "$log")" = 0 ]
+}
+
+@test "nmi on CPU 0 only, method lines: no CPU is asked to write back its cache" {
+	echo auto > $CFS/method		# may pick cache: the handshake is armed
+	echo 1 > $CFS/hooks/nmi/enabled
+	before=$(wb_counts)
+	nmi_to_cpu0
+	[ "$(wb_counts)" = "$before" ]
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=nmi ' "$log")
+	[ "$(ftm_field method "$line")" = lines ]
+	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
+}
+
+# movable_block: a ZONE_MOVABLE memory block, online, wholly System RAM;
+# sets FTM_MEMBLOCK (its sysfs directory) and FTM_MEMBLOCK_START.
+movable_block() {
+	local bs m zones state start lo hi rest
+	bs=$((0x$(</sys/devices/system/memory/block_size_bytes)))
+	for m in /sys/devices/system/memory/memory*; do
+		read -r state < $m/state
+		read -r zones < $m/valid_zones
+		[ "$state" = online ] && [ "$zones" = Movable ] || continue
+		start=$((${m##*memory} * bs))
+		while IFS='- ' read -r lo hi rest; do
+			[ "$rest" = ": System RAM" ] || continue
+			if [ $((0x$lo)) -le $start ] && [ $((0x$hi)) -ge $((start + bs - 1)) ]; then
+				FTM_MEMBLOCK=$m FTM_MEMBLOCK_START=$start
+				return 0
+			fi
+		done < /proc/iomem
+	done
+	echo "no movable block wholly in System RAM (movablecore= on the vm line?)" >&2
+	return 1
+}
+
+@test "memory: a block under an enabled range is not taken offline; withdrawn, it is, and cannot be enabled while offline" {
+	movable_block
+	at=$(printf 0x%x $((FTM_MEMBLOCK_START + (64 << 20))))
+	ftm_range_make ram $at 4M
+	[ "$(ftm_write $FTM_MEMBLOCK/state offline)" = EBUSY ]
+	[ "$(<$FTM_MEMBLOCK/state)" = online ]
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count "flushtm: memory 0x$(printf %x $FTM_MEMBLOCK_START)-.* holds an enabled range: not taken offline" "$log")" = 1 ]
+	# withdrawn (flushed first), the block goes (a page being migrated
+	# may make one attempt fail: a few)
+	echo 0 > $CFS/ranges/ram/enabled
+	for i in 1 2 3 4 5; do
+		ftm_write $FTM_MEMBLOCK/state offline && break
+	done
+	[ "$(<$FTM_MEMBLOCK/state)" = offline ]
+	# offline System RAM is still System RAM in /proc/iomem: refused all the same
+	gen=$(<$CFS/generation)
+	[ "$(ftm_write $CFS/ranges/ram/enabled 1)" = EBUSY ]
+	[ "$(<$CFS/ranges/ram/enabled)" = 0 ]
+	[ "$(<$CFS/generation)" = "$gen" ]
+	echo online_movable > $FTM_MEMBLOCK/state
+	echo 1 > $CFS/ranges/ram/enabled
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: range ram: memory at .* is offline or going offline' "$log")" = 1 ]
 }
 
 @test "exit: an enrolled process flushes the set when it exits" {
