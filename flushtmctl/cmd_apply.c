@@ -9,18 +9,21 @@ struct apply_out {
 	struct json_object *changes;	/* --json: the array of changes */
 };
 
+/* detail may be a range name (remove-range: any config-owned name): shown escaped. */
 static void note_change(void *arg, const char *what, const char *detail)
 {
 	struct apply_out *out = arg;
+	char shown[CTL_SHOWN_MAX];
 
+	ctl_shown(detail, shown);
 	if (out->changes) {
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "what", json_object_new_string(what));
-		json_object_object_add(o, "detail", json_object_new_string(detail));
+		json_object_object_add(o, "detail", json_object_new_string(shown));
 		json_object_array_add(out->changes, o);
 	} else {
-		printf("%-16s %s\n", what, detail);
+		printf("%-16s %s\n", what, shown);
 	}
 }
 

@@ -136,16 +136,20 @@ int cmd_range_add(struct ctl *ctl, const struct command *cmd, int argc, char **a
 	return CTL_OK;
 }
 
+/* NAME as commands show it (escaped), so that what range list prints works here. */
 int cmd_range_del(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
+	char name[FTM_NAME_MAX], shown[CTL_SHOWN_MAX];
 	int ret;
 
 	ret = ctl_parse(ctl, cmd, &argc, &argv, 1, 1, NULL);
 	if (ret >= 0)
 		return ret;
+	if (!ctl_range_operand("range del", argv[0], name))
+		return CTL_USAGE;
 	if (!ctl_need_module(ctl, "range del"))
 		return CTL_FAIL;
-	ret = ftm_range_del(ctl->ftm, argv[0]);
+	ret = ftm_range_del(ctl->ftm, name);
 	if (ret < 0) {
 		ctl_err("range del", "%s: %s", argv[0], ftm_strerror(ret, "rmdir"));
 		return CTL_FAIL;
@@ -153,7 +157,7 @@ int cmd_range_del(struct ctl *ctl, const struct command *cmd, int argc, char **a
 	if (ctl->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "removed", json_object_new_string(argv[0]));
+		json_object_object_add(o, "removed", json_object_new_string(ctl_shown(name, shown)));
 		ctl_json_print(o);
 	}
 	return CTL_OK;
@@ -161,24 +165,27 @@ int cmd_range_del(struct ctl *ctl, const struct command *cmd, int argc, char **a
 
 int cmd_flush(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
-	const char *name;
+	char name[FTM_NAME_MAX], shown[CTL_SHOWN_MAX];
 	int ret;
 
 	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 1, NULL);
 	if (ret >= 0)
 		return ret;
-	name = argc ? argv[0] : "all";
+	if (!argc)
+		strcpy(name, "all");
+	else if (!ctl_range_operand("flush", argv[0], name))
+		return CTL_USAGE;
 	if (!ctl_need_module(ctl, "flush"))
 		return CTL_FAIL;
 	ret = ftm_flush(ctl->ftm, name);
 	if (ret < 0) {
-		ctl_err("flush", "%s: %s", name, ftm_strerror(ret, "flush"));
+		ctl_err("flush", "%s: %s", argc ? argv[0] : name, ftm_strerror(ret, "flush"));
 		return CTL_FAIL;
 	}
 	if (ctl->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "flushed", json_object_new_string(name));
+		json_object_object_add(o, "flushed", json_object_new_string(ctl_shown(name, shown)));
 		ctl_json_print(o);
 	}
 	return CTL_OK;

@@ -89,21 +89,27 @@ static int read_state(const struct ctl *ctl, const char *what, struct ftm_info *
 	return CTL_OK;
 }
 
-static void print_ranges(const struct ftm_range *r, size_t n, const char *indent)
+/* Names and owners escaped (ctl_shown); an unreadable range with a warning. */
+static void print_ranges(const char *what, const struct ftm_range *r, size_t n,
+			 const char *indent)
 {
-	char size[16], flushed[16];
+	char size[16], flushed[16], name[CTL_SHOWN_MAX], owner[CTL_SHOWN_MAX];
 	int w = 4;
 
 	for (size_t i = 0; i < n; i++)
-		if ((int)strlen(r[i].name) > w)
-			w = (int)strlen(r[i].name);
+		if ((int)strlen(ctl_shown(r[i].name, name)) > w)
+			w = (int)strlen(name);
 	printf("%s%-*s  %-18s  %8s  %-7s  %-10s  %8s\n", indent, w, "NAME", "START", "SIZE",
 	       "ENABLED", "OWNER", "FLUSHED");
-	for (size_t i = 0; i < n; i++)
-		printf("%s%-*s  0x%-16" PRIx64 "  %8s  %-7s  %-10s  %8s\n", indent, w, r[i].name,
-		       r[i].start, ftm_format_size(r[i].size, size, sizeof(size)),
-		       yes_no(r[i].enabled), r[i].owner,
+	for (size_t i = 0; i < n; i++) {
+		printf("%s%-*s  0x%-16" PRIx64 "  %8s  %-7s  %-10s  %8s\n", indent, w,
+		       ctl_shown(r[i].name, name), r[i].start,
+		       ftm_format_size(r[i].size, size, sizeof(size)), yes_no(r[i].enabled),
+		       ctl_shown(r[i].owner, owner),
 		       ftm_format_size(r[i].flushed_bytes, flushed, sizeof(flushed)));
+		if (r[i].error)
+			ctl_warn_unreadable(what, &r[i]);
+	}
 }
 
 int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
@@ -163,8 +169,11 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 			json_object_array_add(a, ctl_json_hook(&hooks[i], false));
 		json_object_object_add(o, "hooks", a);
 		a = json_object_new_array();
-		for (size_t i = 0; i < nr_ranges; i++)
+		for (size_t i = 0; i < nr_ranges; i++) {
 			json_object_array_add(a, ctl_json_range(&ranges[i]));
+			if (ranges[i].error)
+				ctl_warn_unreadable("status", &ranges[i]);
+		}
 		json_object_object_add(o, "ranges", a);
 		ret = ctl_json_print(o);
 	} else {
@@ -178,7 +187,7 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 			       yes_no(hooks[i].available), yes_no(hooks[i].enabled), hooks[i].fired);
 		if (nr_ranges) {
 			printf("ranges:\n");
-			print_ranges(ranges, nr_ranges, "  ");
+			print_ranges("status", ranges, nr_ranges, "  ");
 		} else {
 			printf("ranges: none\n");
 		}
@@ -214,15 +223,23 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		a = json_object_new_array();
 		for (size_t i = 0; i < nr_ranges; i++) {
 			struct json_object *r = json_object_new_object();
+			char name[CTL_SHOWN_MAX];
 
-			json_object_object_add(r, "name", json_object_new_string(ranges[i].name));
+			json_object_object_add(r, "name", json_object_new_string(
+						       ctl_shown(ranges[i].name, name)));
 			json_object_object_add(r, "flushed_bytes",
 					       json_object_new_uint64(ranges[i].flushed_bytes));
+			if (ranges[i].error) {
+				json_object_object_add(r, "error", json_object_new_string(
+							       ftm_strerror(ranges[i].error, NULL)));
+				ctl_warn_unreadable("stats", &ranges[i]);
+			}
 			json_object_array_add(a, r);
 		}
 		json_object_object_add(o, "ranges", a);
 		ret = ctl_json_print(o);
 	} else {
+		char name[CTL_SHOWN_MAX];
 		int w = 5;
 
 		printf("%-12s  %8s  %10s  %12s  %12s\n", "HOOK", "FIRED", "FLUSHED", "LAST_NS",
@@ -233,13 +250,16 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 			       ftm_format_size(hooks[i].flushed_bytes, b1, sizeof(b1)),
 			       hooks[i].last_ns, hooks[i].max_ns);
 		for (size_t i = 0; i < nr_ranges; i++)
-			if ((int)strlen(ranges[i].name) > w)
-				w = (int)strlen(ranges[i].name);
+			if ((int)strlen(ctl_shown(ranges[i].name, name)) > w)
+				w = (int)strlen(name);
 		if (nr_ranges)
 			printf("\n%-*s  %10s\n", w, "RANGE", "FLUSHED");
-		for (size_t i = 0; i < nr_ranges; i++)
-			printf("%-*s  %10s\n", w, ranges[i].name,
+		for (size_t i = 0; i < nr_ranges; i++) {
+			printf("%-*s  %10s\n", w, ctl_shown(ranges[i].name, name),
 			       ftm_format_size(ranges[i].flushed_bytes, b1, sizeof(b1)));
+			if (ranges[i].error)
+				ctl_warn_unreadable("stats", &ranges[i]);
+		}
 	}
 	free(hooks);
 	free(ranges);
@@ -263,11 +283,14 @@ int cmd_range_list(struct ctl *ctl, const struct command *cmd, int argc, char **
 	if (ctl->json) {
 		struct json_object *a = json_object_new_array();
 
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			json_object_array_add(a, ctl_json_range(&ranges[i]));
+			if (ranges[i].error)
+				ctl_warn_unreadable("range list", &ranges[i]);
+		}
 		ret = ctl_json_print(a);
 	} else if (n) {
-		print_ranges(ranges, n, "");
+		print_ranges("range list", ranges, n, "");
 	}
 	free(ranges);
 	return ret;

@@ -52,6 +52,21 @@ void ctl_err(const char *what, const char *fmt, ...);
 bool ctl_configfs_mounted(void);
 /* For commands that need the module: says so and returns false when it is absent. */
 bool ctl_need_module(const struct ctl *ctl, const char *what);
+/*
+ * A range name or an owner as every command shows it, text or JSON: escaped
+ * (ftm_name_escape: bytes outside printable ASCII, space and backslash as
+ * \xHH), since the kernel takes any name.  The names we create come out as
+ * they are.  buf holds CTL_SHOWN_MAX bytes.
+ */
+#define CTL_SHOWN_MAX	FTM_NAME_ESCAPED_MAX
+const char *ctl_shown(const char *name, char *buf);
+/*
+ * A range name operand, taken as commands show names (escaped), into name
+ * (FTM_NAME_MAX bytes).  Says why and returns false when it is malformed.
+ */
+bool ctl_range_operand(const char *what, const char *arg, char *name);
+/* For a range ftm_range_list() marked unreadable: a warning on stderr. */
+void ctl_warn_unreadable(const char *what, const struct ftm_range *r);
 /* Prints the JSON document, owned here afterwards; returns CTL_OK. */
 int ctl_json_print(struct json_object *doc);
 /* "0x..." string, as addresses are shown in JSON (64-bit safe for any reader). */

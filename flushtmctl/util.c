@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Errors and JSON: how flushtmctl speaks. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,31 @@ bool ctl_need_module(const struct ctl *ctl, const char *what)
 	return false;
 }
 
+const char *ctl_shown(const char *name, char *buf)
+{
+	return ftm_name_escape(name, buf, CTL_SHOWN_MAX);
+}
+
+bool ctl_range_operand(const char *what, const char *arg, char *name)
+{
+	int ret = ftm_name_unescape(arg, name, FTM_NAME_MAX);
+
+	if (ret == -EINVAL)
+		ctl_err(what, "%s: malformed name (a backslash starts \\xHH, e.g. \\x5c for a "
+			"backslash)", arg);
+	else if (ret < 0)
+		ctl_err(what, "%s: %s", arg, ftm_strerror(-EINVAL, "name"));
+	return ret == 0;
+}
+
+void ctl_warn_unreadable(const char *what, const struct ftm_range *r)
+{
+	char shown[CTL_SHOWN_MAX];
+
+	ctl_err(what, "warning: range %s cannot be read (%s); shown as far as it was read",
+		ctl_shown(r->name, shown), ftm_strerror(r->error, NULL));
+}
+
 int ctl_json_print(struct json_object *doc)
 {
 	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
@@ -65,13 +91,17 @@ static struct json_object *json_u64(uint64_t v)
 struct json_object *ctl_json_range(const struct ftm_range *r)
 {
 	struct json_object *o = json_object_new_object();
+	char shown[CTL_SHOWN_MAX];
 
-	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "name", json_object_new_string(ctl_shown(r->name, shown)));
 	json_object_object_add(o, "start", ctl_json_addr(r->start));
 	json_object_object_add(o, "size", json_u64(r->size));
 	json_object_object_add(o, "enabled", json_object_new_boolean(r->enabled));
-	json_object_object_add(o, "owner", json_object_new_string(r->owner));
+	json_object_object_add(o, "owner", json_object_new_string(ctl_shown(r->owner, shown)));
 	json_object_object_add(o, "flushed_bytes", json_u64(r->flushed_bytes));
+	if (r->error)
+		json_object_object_add(o, "error",
+				       json_object_new_string(ftm_strerror(r->error, NULL)));
 	return o;
 }
 

@@ -567,3 +567,61 @@ in_ro_mount() {
 	[ "$status" -eq 1 ]
 	[[ $output == "flushtmctl: status: reading $R: "* ]]
 }
+
+@test "names the library did not make: every range listed, escaped, in every command; operands taken escaped" {
+	fake_range "$R" trace 0x20000000 67108864 1 config
+	fake_range "$R" 'a b' 0x1000 4096 1 'team x'
+	fake_range "$R" $'nl\nx' 0x2000 4096 1 admin
+	fake_range "$R" 'c\d' 0x3000 4096 0 admin
+	fake_range "$R" $'\xff$(x)' 0x4000 4096 1 admin
+	fake_range "$R" broken 0x5000 4096 1 admin
+	rm "$R/ranges/broken/size"
+	run --separate-stderr ctl range list
+	[ "$status" -eq 0 ]
+	# one line per range: no name breaks a line or a column
+	[ "$(wc -l <<<"$output")" -eq 7 ]
+	grep -Eq '^a\\x20b +0x1000 +4K +yes +team\\x20x ' <<<"$output"
+	grep -Eq '^nl\\x0ax +0x2000 ' <<<"$output"
+	grep -Eq '^c\\x5cd +0x3000 ' <<<"$output"
+	grep -Eq '^\\xff\$\(x\) +0x4000 ' <<<"$output"
+	grep -Eq '^broken +0x5000 ' <<<"$output"
+	[ "$stderr" = "flushtmctl: range list: warning: range broken cannot be read (No such file or directory); shown as far as it was read" ]
+	# status and stats the same; JSON valid (the names are ASCII once escaped)
+	run --separate-stderr ctl status
+	[ "$status" -eq 0 ]
+	grep -Eq '^  nl\\x0ax +0x2000 ' <<<"$output"
+	[[ $stderr == "flushtmctl: status: warning: range broken cannot be read"* ]]
+	run --separate-stderr ctl stats
+	grep -Eq '^a\\x20b +0$' <<<"$output"
+	run --separate-stderr ctl --json range list
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[].name] | join(" ")' <<<"$output")" = \
+		'a\x20b broken c\x5cd nl\x0ax trace \xff$(x)' ]
+	[ "$(jq -r '.[] | select(.name == "a\\x20b") | .owner' <<<"$output")" = 'team\x20x' ]
+	[ "$(jq -r '.[] | select(.name == "broken") | .error' <<<"$output")" = "No such file or directory" ]
+	[ "$(jq -r '[.[] | select(.error)] | length' <<<"$output")" = 1 ]
+	run --separate-stderr ctl --json status
+	[ "$(jq -r '.ranges | length' <<<"$output")" = 6 ]
+	run --separate-stderr ctl --json stats
+	[ "$(jq -r '.ranges[] | select(.name == "nl\\x0ax") | .flushed_bytes' <<<"$output")" = 0 ]
+	# operands are names as printed
+	run ctl flush 'c\x5cd'
+	[ "$status" -eq 0 ]
+	[ "$(<"$R/flush")" = 'c\d' ]
+	run ctl flush 'nl\x0ax'
+	[ "$status" -eq 0 ]
+	[ "$(<"$R/flush")" = $'nl\nx' ]
+	# (a fake range is a plain directory: rmdir takes only an empty one)
+	mkdir "$R/ranges/e f" "$R/ranges/"$'g\th'
+	run ctl --json range del 'e\x20f'
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .removed <<<"$output")" = 'e\x20f' ]
+	[ ! -e "$R/ranges/e f" ]
+	run ctl range del 'g\x09h'
+	[ "$status" -eq 0 ]
+	[ ! -e "$R/ranges/"$'g\th' ]
+	run ctl range del 'c\d'
+	[ "$status" -eq 2 ]
+	[[ $output == "flushtmctl: range del: c\\d: malformed name"* ]]
+	[ -d "$R/ranges/c\d" ]
+}
