@@ -29,6 +29,8 @@ host_setup() {
 host_teardown() {
 	echo "last run: status=${status:-} output:"
 	echo "${output:-}"
+	# a shared boot's stderr (result) holds vm-run's reason for a 125
+	[ -z "${stderr:-}" ] || { echo "stderr:"; echo "$stderr"; }
 	stop_bg
 	true
 }
