@@ -11,7 +11,7 @@
 #
 # Prints the kernel's directory, $FTM_CACHE/kernels/KVER, holding:
 #   boot/vmlinuz-KVER, boot/config-KVER, boot/System.map-KVER
-#   lib/modules/KVER/            the kernel's modules (.ko.xz as Debian ships them)
+#   lib/modules/KVER/            the kernel's modules (.ko.xz as Debian ships them), depmod'ed
 #   usr/src/linux-headers-KVER/  a build tree for out-of-tree modules (KDIR=)
 # A kernel already fetched is reused (the directory's .complete marker).
 set -euo pipefail
@@ -73,6 +73,8 @@ done
 mk=$dir.tmp/usr/src/$headers/Makefile
 sed -i "s|^include /usr/src/|include $dir/usr/src/|" "$mk"
 grep -q "^include $dir/usr/src/$common/Makefile\$" "$mk" || die "unexpected $mk"
+# The packages' postinst would run depmod; modprobe in a guest needs its maps.
+depmod -b "$dir.tmp" "$kver" || die "depmod for $kver failed"
 mv "$dir.tmp" "$dir"
 touch "$dir/.complete"
 echo "$dir"
