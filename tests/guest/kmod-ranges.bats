@@ -10,6 +10,10 @@ teardown_file() { ftm_unload; }
 # The claims count from 0 (fired, flushed_bytes, the other hooks' counters):
 # each test gets a module loaded just now, flushing line by line.
 setup() { ftm_kmod_fresh lines; }
+# ftm_api.ko (tests/modules) uses flushtm's symbols: out before the next reload.
+teardown() {
+	[ ! -d /sys/module/ftm_api ] || rmmod ftm_api
+}
 
 M=$((1 << 20))
 LINE_RE='^flushtm: flush hook=[a-z_]+ ranges=[0-9]+ bytes=[0-9]+ method=(lines|cache) ns=[0-9]+ cpu=[0-9]+$'
@@ -55,17 +59,33 @@ flush_all() {
 	done
 }
 
-@test "an empty set still counts and logs a manual flush" {
-	line=$(flush_all)
-	[ "$(ftm_field ranges "$line")" = 0 ]
-	[ "$(ftm_field bytes "$line")" = 0 ]
+# The wbinvd flushtm ran, summed over the CPUs (debugfs flushtm/cache_writebacks).
+wb_total() {
+	local cpu n sum=0
+	while read -r cpu n; do
+		sum=$((sum + n))
+	done < /sys/kernel/debug/flushtm/cache_writebacks
+	echo $sum
+}
+
+@test "an empty set counts a manual flush but flushes and logs nothing, even with cache" {
+	echo cache > $CFS/method
+	wb=$(wb_total)
+	[ -z "$(flush_all)" ]
 	[ "$(<$CFS/hooks/manual/fired)" = 1 ]
+	[ "$(<$CFS/hooks/manual/flushed_bytes)" = 0 ]
+	[ "$(wb_total)" = "$wb" ]
 	# a disabled range is not in the set
 	mkdir $CFS/ranges/off
 	echo $PMEM_START > $CFS/ranges/off/start
 	echo 4K > $CFS/ranges/off/size
-	line=$(flush_all)
-	[ "$(ftm_field bytes "$line")" = 0 ]
+	[ -z "$(flush_all)" ]
+	[ "$(<$CFS/hooks/manual/fired)" = 2 ]
+	[ "$(wb_total)" = "$wb" ]
+	# with a range, cache writes back on every online CPU
+	echo 1 > $CFS/ranges/off/enabled
+	[ "$(ftm_field method "$(flush_all)")" = cache ]
+	[ "$(wb_total)" -ge $((wb + $(nproc))) ]
 }
 
 @test "merging: overlapping ranges flush their union once, as one span" {
@@ -166,9 +186,72 @@ flush_all() {
 	mkdir $CFS/ranges/off
 	rmdir $CFS/ranges/off
 	[ "$(<$CFS/hooks/aperture/fired)" = 1 ]
-	# the withdrawn range is gone from the set
-	line=$(flush_all)
-	[ "$(ftm_field bytes "$line")" = 0 ]
+	# the withdrawn range is gone from the set: nothing to flush
+	[ -z "$(flush_all)" ]
+	[ "$(<$CFS/hooks/manual/flushed_bytes)" = 0 ]
+}
+
+@test "rmdir then mkdir of a name: flush NAME finds the new range, with a file of the old one open" {
+	ftm_range_make a $PMEM_START 4M
+	exec {held}< $CFS/ranges/a/flushed_bytes	# keeps the old item allocated
+	rmdir $CFS/ranges/a
+	ftm_range_make a 0x22000000 8M
+	ftm_write $CFS/flush a
+	exec {held}<&-
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=manual ' "$log")
+	[ "$(ftm_field bytes "$line")" = $((8 * M)) ]
+	[ "$(<$CFS/ranges/a/flushed_bytes)" = $((8 * M)) ]
+}
+
+# ftm_api_call OP START SIZE: the exported API through tests/modules/ftm_api.ko;
+# prints the errno name on failure, as ftm_write does.
+ftm_api_call() {
+	ftm_write /sys/kernel/debug/ftm_api/call "$1 $(($2)) $(($3))"
+}
+
+@test "exported API: unaligned ranges are rounded out to whole lines" {
+	ftm_range_make p $PMEM_START $PMEM_SIZE
+	insmod "$FTM_TOP/tests/modules/ftm_api.ko"
+	ftm_api_call flush $PMEM_START+32 64
+	ftm_api_call flush $PMEM_START+$PMEM_SIZE-1 1
+	ftm_api_call flush $PMEM_START+4095 4097
+	# a line that reaches out of the set: nothing flushed
+	[ "$(ftm_api_call flush $PMEM_START+$PMEM_SIZE-32 33)" = EINVAL ]
+	[ "$(ftm_api_call flush $PMEM_START-1 2)" = EINVAL ]
+	[ "$(ftm_api_call flush $PMEM_START 0)" = EINVAL ]
+	# not counted, not logged
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: flush ' "$log")" = 0 ]
+	[ "$(ftm_grep_count 'ftm_api: flush .*: 0$' "$log")" = 3 ]
+	[ "$(<$CFS/ranges/p/flushed_bytes)" = 0 ]
+}
+
+@test "exported API: an aperture report withdraws the ranges in its window (rounded out to lines), flushed" {
+	ftm_range_make p $PMEM_START $PMEM_SIZE
+	ftm_range_make q 0x1000000 16M
+	insmod "$FTM_TOP/tests/modules/ftm_api.ko"
+	gen=$(<$CFS/generation)
+	# the line after the range: reaches nothing, does nothing
+	ftm_api_call aperture $PMEM_START+$PMEM_SIZE 32
+	[ "$(<$CFS/ranges/p/enabled)" = 1 ]
+	[ "$(<$CFS/generation)" = "$gen" ]
+	log=$(ftm_klog_take)
+	[ "$(ftm_grep_count 'flushtm: flush ' "$log")" = 0 ]
+	[ "$(<$CFS/hooks/aperture/fired)" = 0 ]
+	# a window whose first byte is the range's last: p goes, flushed whole; q stays
+	ftm_api_call aperture $PMEM_START+$PMEM_SIZE-1 32
+	[ "$(<$CFS/ranges/p/enabled)" = 0 ]
+	[ "$(<$CFS/ranges/q/enabled)" = 1 ]
+	log=$(ftm_klog_take)
+	line=$(ftm_grep_o 'flushtm: flush hook=aperture ' "$log")
+	[ "$(ftm_nlines "$line")" = 1 ]
+	[[ $line =~ $LINE_RE ]]
+	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
+	[ "$(<$CFS/ranges/p/flushed_bytes)" = $PMEM_SIZE ]
+	# what is left in the set is q alone
+	[ "$(ftm_field bytes "$(flush_all)")" = $((16 * M)) ]
+	[ "$(ftm_api_call aperture 0 0)" = EINVAL ]
 }
 
 @test "aperture: an overlapped range withdrawn flushes its own bytes, the rest stays" {
