@@ -69,3 +69,4 @@ clean:
 
 -include mk/install.mk
 -include mk/demo.mk
+-include mk/compat.mk
