@@ -282,7 +282,8 @@ static void reconcile(struct ftmd *d)
 	if (d->state == FTMD_NO_MODULE)
 		ftmd_logf(&d->log, LOG_NOTICE, "flushtm module is there: pushing the ranges");
 
-	/* Read before the changes: anyone's change after this one is seen at the next tick. */
+	/* Read before the changes: anyone else's change after this is seen at the next tick. */
+	d->generation_moved = false;
 	d->generation_known = ftm_attr_read_u64(d->ctx, "generation", &d->generation) == 0;
 	rc = ftm_range_list(d->ctx, &held, &nr_held);
 	if (rc == -ENOENT && ftm_module_present(d->ctx) <= 0) {
@@ -326,6 +327,15 @@ static void reconcile(struct ftmd *d)
 		retry_later(d);
 		return;
 	}
+	/*
+	 * Our own changes moved the generation: take the new one, or the next
+	 * tick would reconcile again for nothing.  Someone else's change in the
+	 * same few milliseconds is then seen at the next change, the periodic
+	 * pass, or SIGHUP.
+	 */
+	if ((tally.added || tally.removed) &&
+	    ftm_attr_read_u64(d->ctx, "generation", &d->generation) < 0)
+		d->generation_known = false;
 	if (tally.added || tally.removed || tally.refused)
 		ftmd_logf(&d->log, LOG_INFO,
 			  "reconciled: %zu wanted, %zu added, %zu removed, %zu refused, %zu held",
@@ -351,8 +361,11 @@ static void reconcile(struct ftmd *d)
 /*
  * Every opt.resync seconds: a retry that is due; else one read of
  * `generation`, which changes when anyone changes the live set (an admin's
- * `range del d-nd-...`): then a reconcile.  With udev as the event source,
- * whose lost events go unseen, a full reconcile every FTMD_RESCAN_TICKS.
+ * `range del d-nd-...`): then a reconcile, once the generation has stood
+ * still for a whole period.  So a script that removes ranges one after the
+ * other and then the module (flushtmctl unload) is not fought range by range:
+ * by the next look the module is gone.  With udev as the event source, whose
+ * lost events go unseen, a full reconcile every FTMD_RESCAN_TICKS.
  */
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -374,11 +387,20 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		return 0;
 	if (ftm_attr_read_u64(d->ctx, "generation", &gen) == 0 &&
 	    (!d->generation_known || gen != d->generation)) {
-		ftmd_logf(&d->log, LOG_INFO,
-			  "the module's ranges changed (generation %" PRIu64 "): reconciling", gen);
-		reconcile(d);
+		if (d->generation_moved && gen == d->generation_seen) {
+			d->generation_moved = false;
+			ftmd_logf(&d->log, LOG_INFO, "the module's ranges changed (generation %"
+				  PRIu64 "): reconciling", gen);
+			reconcile(d);
+		} else {
+			d->generation_moved = true;
+			d->generation_seen = gen;
+			ftmd_logf(&d->log, LOG_DEBUG, "generation %" PRIu64 ": looking again in %u s",
+				  gen, d->opt.resync);
+		}
 		return 0;
 	}
+	d->generation_moved = false;
 	if (strcmp(ftmd_uevents_origin(d->uevents), "udev") == 0 &&
 	    d->ticks % FTMD_RESCAN_TICKS == 0) {
 		ftmd_logf(&d->log, LOG_DEBUG, "periodic rescan (udev's lost events go unseen)");

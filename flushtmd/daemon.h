@@ -47,6 +47,8 @@ struct ftmd {
 	unsigned long ticks;
 	uint64_t generation;		/* the module's, read at the last reconcile */
 	bool generation_known;
+	uint64_t generation_seen;	/* a new one seen at the last tick, not yet acted on */
+	bool generation_moved;
 	unsigned int failures;		/* reconciles in a row that did not finish */
 	uint64_t retry_at;		/* CLOCK_MONOTONIC usec; 0: no retry due */
 	struct ftm_conf conf;

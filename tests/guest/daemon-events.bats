@@ -21,16 +21,42 @@ teardown_file() {
 	ftmd_stop_quietly
 }
 
-@test "start: covers every namespace and persistent-memory resource, READY=1 with STATUS" {
+# Our ranges tile the memory of /proc/iomem resource START SIZE exactly: no
+# byte twice, none left out (one range per physical extent).
+tiles() {
+	local start=$(($1)) end=$(($1 + $2)) pos name s z e
+	pos=$start
+	while read -r name s z e; do
+		s=$((s))
+		[ $((s + z)) -le $start ] || [ $s -ge $end ] && continue
+		[ "$s" -eq "$pos" ] || { echo "tiles: $name starts at $s, not $pos" >&2; return 1; }
+		pos=$((s + z))
+	done < <(ftmd_our_ranges | while read -r n st sz en; do echo "$n $((st)) $sz $en"; done |
+		sort -n -k2)
+	[ "$pos" -eq "$end" ] || { echo "tiles: ends at $pos, not $end" >&2; return 1; }
+}
+
+@test "start: one range per extent, named after the namespace; READY=1 with STATUS" {
 	ftmd_wait_ready
 	ftmd_assert_range d-nd-namespace1.0 0x20000000 $((64 << 20))
-	ftmd_assert_range d-iomem-20000000 0x20000000 $((64 << 20))
 	local ns0=$(ftmd_ns_start namespace0.0)
 	ftmd_assert_range d-nd-namespace0.0 "$ns0" $((128 << 20))
-	ftmd_assert_range "d-iomem-${ns0#0x}" "$ns0" $((128 << 20))
+	# /proc/iomem describes the same two extents: no second range for them.
+	ftmd_range_absent d-iomem-20000000
+	ftmd_range_absent "d-iomem-${ns0#0x}"
 	grep -q '^READY=1' "$FTMD_NOTIFY"
-	grep -q '^STATUS=holding 4 ranges' "$FTMD_NOTIFY"
-	[ "$(ftmd_our_ranges | wc -l)" -eq 4 ]
+	grep -q '^STATUS=holding 2 ranges' "$FTMD_NOTIFY"
+	[ "$(ftmd_our_ranges | wc -l)" -eq 2 ]
+	tiles 0x20000000 $((64 << 20))
+	tiles "$ns0" $((128 << 20))
+}
+
+@test "check agrees: every persistent-memory resource and namespace covered" {
+	output=$("$FTMCTL" --json check 2> /dev/null) || true
+	echo "$output"
+	[ "$(jq '[.pmem[], .namespaces[]] | length' <<<"$output")" -eq 4 ]
+	[ "$(jq '[.pmem[], .namespaces[]] | all(.covered)' <<<"$output")" = true ]
+	[ "$(jq '[.gaps[] | select(.kind == "uncovered")] | length' <<<"$output")" -eq 0 ]
 }
 
 @test "another owner's range is left alone" {
@@ -38,34 +64,63 @@ teardown_file() {
 	[ "$(cat $CFS/ranges/admin-trace/enabled)" = 1 ]
 }
 
-@test "namespace disabled: its range goes, the rest stays" {
+@test "namespace disabled: its memory is still covered, now by iomem, made before broken" {
+	local ns0=$(ftmd_ns_start namespace0.0)
+	ftmd_log_mark
 	ndctl disable-namespace namespace0.0
 	ftmd_wait_gone d-nd-namespace0.0
+	ftmd_assert_range "d-iomem-${ns0#0x}" "$ns0" $((128 << 20))
 	[ -d $CFS/ranges/d-nd-namespace1.0 ]
-	[ -d $CFS/ranges/d-iomem-20000000 ]
 	ftmd_log_has 'removed d-nd-namespace0.0 (stale)'
+	local seen
+	seen=$(ftmd_log_new | grep -oE '(added|removed) d-[a-z]+-[^ ]*' | paste -sd,)
+	[ "$seen" = "added d-iomem-${ns0#0x},removed d-nd-namespace0.0" ]
 }
 
-@test "namespace enabled again: its range comes back" {
+@test "namespace enabled again: named after it again, the iomem range goes" {
+	local ns0=$(ftmd_ns_start namespace0.0)
 	ndctl enable-namespace namespace0.0
 	ftmd_wait_range d-nd-namespace0.0
-	[ "$(cat $CFS/ranges/d-nd-namespace0.0/enabled)" = 1 ]
+	ftmd_wait_gone "d-iomem-${ns0#0x}"
+	[ "$(ftmd_our_ranges | wc -l)" -eq 2 ]
 }
 
-@test "namespace reconfigured to devdax: a dax range appears, no duplicate" {
+@test "namespace reconfigured to devdax: still one range, the namespace's (nd wins over dax)" {
 	ndctl create-namespace -f -e namespace0.0 -m devdax
-	ftmd_wait_range d-dax-dax0.0
-	local start=$(cat /sys/bus/dax/devices/dax0.0/resource)
-	ftmd_assert_range d-dax-dax0.0 "$start" "$(cat /sys/bus/dax/devices/dax0.0/size)"
-	# devdax: the namespace is claimed by nd dax0.0 and still covered, once.
+	local ns0=$(ftmd_ns_start namespace0.0)
 	ftmd_wait_range d-nd-namespace0.0
+	ftmd_assert_range d-nd-namespace0.0 "$ns0" $((128 << 20))
+	[ -e /sys/bus/dax/devices/dax0.0 ]
+	ftmd_range_absent d-dax-dax0.0
 	ftmd_assert_unique
+	[ "$(ftmd_our_ranges | wc -l)" -eq 2 ]
 }
 
-@test "devdax destroyed and namespace back to fsdax: dax range removed" {
+@test "SIGHUP, sources dax iomem: the dax device, and iomem for the rest of the region" {
+	ftmd_write_conf <<-EOF
+	[flushtmd]
+	sources = dax iomem
+	EOF
+	local ns0=$(ftmd_ns_start namespace0.0)
+	local dstart=$(cat /sys/bus/dax/devices/dax0.0/resource)
+	local dsize=$(cat /sys/bus/dax/devices/dax0.0/size)
+	kill -HUP "$(ftmd_pid)"
+	ftmd_wait_gone d-nd-namespace0.0
+	ftmd_assert_range d-dax-dax0.0 "$dstart" "$dsize"
+	# The namespace's own metadata before the device is iomem's, named by its start.
+	ftmd_assert_range "d-iomem-${ns0#0x}" "$ns0" $((dstart - ns0))
+	ftmd_assert_range d-iomem-20000000 0x20000000 $((64 << 20))
+	tiles "$ns0" $((128 << 20))
+	output=$("$FTMCTL" --json check 2> /dev/null) || true
+	[ "$(jq '[.gaps[] | select(.kind == "uncovered")] | length' <<<"$output")" -eq 0 ]
+}
+
+@test "devdax destroyed and namespace back to fsdax: dax range removed, iomem whole again" {
+	local ns0=$(ftmd_ns_start namespace0.0)
 	ndctl create-namespace -f -e namespace0.0 -m fsdax
 	ftmd_wait_gone d-dax-dax0.0
-	ftmd_wait_range d-nd-namespace0.0
+	ftmd_until 30 ftmd_assert_range "d-iomem-${ns0#0x}" "$ns0" $((128 << 20))
+	tiles "$ns0" $((128 << 20))
 	ftmd_assert_unique
 }
 
@@ -82,7 +137,8 @@ teardown_file() {
 	ftmd_wait_gone d-iomem-20000000
 	ftmd_wait_range d-config-static
 	ftmd_assert_range d-config-static 0x21000000 $((8 << 20))
-	[ -d $CFS/ranges/d-nd-namespace1.0 ]
+	ftmd_wait_range d-nd-namespace1.0
+	ftmd_wait_range d-nd-namespace0.0
 }
 
 @test "SIGHUP with a changed static range: replaced make-before-break, name kept" {
@@ -154,13 +210,23 @@ teardown_file() {
 	[ "$(ftmd_our_ranges)" = "$before" ]
 }
 
+@test "a range of ours removed behind its back: back within two resync periods (20 s)" {
+	ftmd_log_mark
+	rmdir $CFS/ranges/d-nd-namespace1.0
+	local t0=$SECONDS
+	ftmd_wait_range d-nd-namespace1.0 60
+	echo "# back after $((SECONDS - t0)) s" >&3
+	ftmd_log_has "the module's ranges changed"
+	ftmd_assert_range d-nd-namespace1.0 0x20000000 $((64 << 20))
+}
+
 @test "idle: no CPU time over 20 s" {
 	local pid=$(ftmd_pid) t0 t1
 	sleep 1
 	t0=$(ftmd_cpu_ticks "$pid")
 	sleep 20
 	t1=$(ftmd_cpu_ticks "$pid")
-	echo "# idle CPU: $((t1 - t0)) ticks in 20 s" >&3
+	echo "# idle CPU: $((t1 - t0)) ticks in 20 s (two resync looks at generation)" >&3
 	[ $((t1 - t0)) -le 2 ]
 }
 
