@@ -17,18 +17,27 @@ HOOKS="panic die nmi reboot kexec cpu_offline exit aperture manual"
 }
 
 @test "root attributes: version, method, cache_threshold, generation, flush" {
-	ftm_kmod_fresh	# method and cache_threshold as a load sets them
+	ftm_kmod_absent
+	insmod "$FTM_KO"	# method and cache_threshold as a load sets them, and its log
 	[ "$(<$CFS/version)" = 1 ]
 	[ "$(<$CFS/method)" = auto ]
 	thr=$(<$CFS/cache_threshold)
 	[[ $thr =~ ^[0-9]+$ ]]
-	# max(2 x the LLC the boot CPU reports, 256 MiB): see flushtm(4)
-	llc_kb=
-	while read -r l; do
-		[[ $l =~ ^cache\ size[[:space:]]*:\ ([0-9]*)\ KB$ ]] && { llc_kb=${BASH_REMATCH[1]}; break; }
-	done </proc/cpuinfo
-	want=$((2 * ${llc_kb:-0} * 1024))
+	# max(2 x the last-level cache, 256 MiB), the LLC from cacheinfo (the
+	# highest level of /sys/devices/system/cpu/cpuN/cache that holds data),
+	# not the boot CPU's "cache size" (on AMD the L2): see flushtm(4)
+	llc=0 level=0
+	for d in /sys/devices/system/cpu/cpu0/cache/index*/; do
+		read -r t < "$d/type"
+		read -r l < "$d/level"
+		read -r sz < "$d/size"
+		[ "$t" = Instruction ] && continue
+		[ "$l" -gt "$level" ] && { level=$l; llc=$((${sz%K} * 1024)); }
+	done
+	[ "$llc" -gt 0 ]
+	want=$((2 * llc))
 	[ "$want" -ge $((256 << 20)) ] || want=$((256 << 20))
+	[ "$(ftm_grep_count "flushtm: last-level cache: L$level, $llc bytes \\(cacheinfo\\); cache_threshold $want\$" "$(dmesg)")" = 1 ]
 	[ "$thr" = "$want" ]
 	[[ $(<$CFS/generation) =~ ^[0-9]+$ ]]
 	ftm_modes_are 444 $CFS/version $CFS/generation
