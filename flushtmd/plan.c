@@ -360,3 +360,34 @@ void ftmd_plan_free(struct ftmd_plan *plan)
 	free(plan->ops);
 	memset(plan, 0, sizeof(*plan));
 }
+
+static bool overlap(uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz)
+{
+	return asz && bsz && a < b + bsz && b < a + asz;
+}
+
+bool ftmd_op_ready(const struct ftmd_plan *plan, size_t i, const bool *done,
+		   const struct ftm_range *held, size_t nr_held)
+{
+	const struct ftmd_op *op = &plan->ops[i];
+	const struct ftm_range *gone = NULL;
+
+	if (op->needs >= 0 && !done[op->needs])
+		return false;
+	if (op->kind != FTMD_OP_DEL)
+		return true;
+	for (size_t h = 0; h < nr_held && !gone; h++)
+		if (strcmp(held[h].name, op->name) == 0)
+			gone = &held[h];
+	/* A disabled range covers nothing: it may always go. */
+	if (!gone || !gone->enabled)
+		return true;
+	for (size_t j = 0; j < i; j++) {
+		const struct ftmd_op *add = &plan->ops[j];
+
+		if (add->kind == FTMD_OP_ADD && !done[j] &&
+		    overlap(add->start, add->size, gone->start, gone->size))
+			return false;
+	}
+	return true;
+}

@@ -28,6 +28,7 @@
 #ifndef FTMD_PLAN_H
 #define FTMD_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -63,5 +64,16 @@ int ftmd_plan_make(const struct ftm_aperture *want, size_t nr_want,
 		   const struct ftm_range *held, size_t nr_held, const char *owner,
 		   struct ftmd_plan *plan);
 void ftmd_plan_free(struct ftmd_plan *plan);
+
+/*
+ * Whether op i may run, done[j] saying which earlier ops succeeded: its
+ * `needs` succeeded, and, for a removal, no earlier add failed or was
+ * skipped whose range overlaps the one removed (held: the set the plan was
+ * made from).  One range per extent makes that needed: a stale
+ * d-iomem-20000000 goes only once the d-nd-namespace0.0 that replaces it is
+ * there, though the two names have nothing to do with each other.
+ */
+bool ftmd_op_ready(const struct ftmd_plan *plan, size_t i, const bool *done,
+		   const struct ftm_range *held, size_t nr_held);
 
 #endif /* FTMD_PLAN_H */

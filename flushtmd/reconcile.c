@@ -73,10 +73,9 @@ int ftmd_reconcile(const struct ftm_ctx *ctx, const struct ftmd_log *log,
 	for (size_t i = 0; i < plan.nr_ops; i++) {
 		const struct ftmd_op *op = &plan.ops[i];
 
-		if (op->needs >= 0 && !done[op->needs]) {
-			ftmd_logf(log, LOG_DEBUG, "not %s %s: it waits for %s",
-				  op->kind == FTMD_OP_ADD ? "adding" : "removing", op->name,
-				  plan.ops[op->needs].name);
+		if (!ftmd_op_ready(&plan, i, done, held, nr_held)) {
+			ftmd_logf(log, LOG_DEBUG, "not %s %s: what replaces it was not made",
+				  op->kind == FTMD_OP_ADD ? "adding" : "removing", op->name);
 			tally->skipped++;
 			continue;
 		}

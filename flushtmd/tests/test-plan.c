@@ -82,14 +82,17 @@ static size_t model_run(struct model *m, const struct ftmd_plan *p,
 			const struct ftm_aperture *want, size_t nr_want)
 {
 	bool was[64] = { false }, *ok = calloc(p->nr_ops + 1, sizeof(bool));
-	size_t bad = 0;
+	struct ftm_range held[MAX_HELD];
+	size_t bad = 0, nr_held = m->n;
 
+	memcpy(held, m->r, m->n * sizeof(*held));
 	for (size_t i = 0; i < nr_want; i++)
 		was[i] = covered(m, &want[i]);
 	for (size_t i = 0; i < p->nr_ops; i++) {
 		const struct ftmd_op *op = &p->ops[i];
 
-		if (op->needs >= 0 && !ok[op->needs]) {
+		/* As the daemon runs it (reconcile.c). */
+		if (!ftmd_op_ready(p, i, ok, held, nr_held)) {
 			bad++;
 			continue;
 		}
@@ -168,7 +171,7 @@ int main(void)
 	struct ftmd_plan p;
 	struct model m;
 
-	printf("1..25\n");
+	printf("1..28\n");
 
 	/* nothing wanted, nothing held */
 	memset(&m, 0, sizeof(m));
@@ -229,6 +232,24 @@ int main(void)
 	tap_ok(&t, model_run(&m, &p, w, 1) == 4 && m.n == 1 && m.r[0].size == 64 * M,
 	       "a refused replacement leaves the old range, skips what depended on it");
 	ftmd_plan_free(&p);
+
+	/* one range per extent: a stale iomem range goes only once its namespace's is made */
+	memset(&m, 0, sizeof(m));
+	hold(&m, "d-iomem-20000000", 0x20000000, 64 * M, OWN, true);
+	want_set(&w[0], "nd", "namespace0.0", 0x20000000, 64 * M);
+	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
+	tap_ok(&t, ops_are(&p, (const char *const[]){ "add d-nd-namespace0.0",
+		"del d-iomem-20000000", NULL }), "another source's name: add, then remove");
+	m.fail_add = "d-nd-namespace0.0";
+	tap_ok(&t, model_run(&m, &p, w, 1) == 2 && !m.broke && model_find(&m, "d-iomem-20000000"),
+	       "its add refused: the iomem range stays, the extent stays covered");
+	ftmd_plan_free(&p);
+	m.fail_add = NULL;
+	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
+	model_run(&m, &p, w, 1);
+	ftmd_plan_free(&p);
+	tap_ok(&t, !m.broke && converged(&m, w, 1), "the next try converges");
+	want_set(&w[0], "nd", "namespace0.0", 0x140000000, 128 * M);
 
 	/* crash in the middle of a swap, each possible state */
 	memset(&m, 0, sizeof(m));
