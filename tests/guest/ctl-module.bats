@@ -2,13 +2,19 @@
 # flushtmctl against the real module in a guest with legacy pmem
 # (memmap=64M!512M: 0x20000000, 64 MiB).  One guest for the whole file: each
 # test sets up the state it needs.
-# vm: --timeout 600
+# vm: --timeout 900
 
 bats_require_minimum_version 1.5.0
 load helpers
 
 setup() {
 	CTL=$FTMCTL
+	BG_PIDS=
+}
+
+# Whatever a failed test left running in the background.
+teardown() {
+	[ -z "$BG_PIDS" ] || kill $BG_PIDS 2>/dev/null || true
 }
 
 # Loaded through the tree's .ko, no ranges, hooks as the module starts them.
@@ -188,11 +194,17 @@ fresh_module() {
 	rc=$status out=$output
 	run "$CTL" range list
 	rc2=$status out2=$output
+	run --separate-stderr "$CTL" --json status
+	rc3=$status out3=$output err3=$stderr
 	ftm_mount_configfs
 	[ "$rc" -eq 1 ]
 	[[ $out == *"loaded but /sys/kernel/config/flushtm is missing"* ]]
 	[ "$rc2" -eq 1 ]
 	[[ $out2 == *"configfs not mounted at /sys/kernel/config"* ]]
+	# JSON mode fails alike, and prints no document
+	[ "$rc3" -eq 1 ]
+	[ -z "$out3" ]
+	[[ $err3 == *"loaded but /sys/kernel/config/flushtm is missing"* ]]
 }
 
 write_conf() {
@@ -350,6 +362,161 @@ write_conf() {
 	[ "$status" -eq 1 ]
 	[ "$output" = "flushtmctl: load: flushtm: blacklisted (modprobe.d)" ]
 	[ ! -d /sys/module/flushtm ]
+}
+
+# ---- the exit hook from the command line: enroll, run ------------------
+
+# A fresh module with the exit hook armed and one 1 MiB range to flush, the
+# kernel log empty: what the exit tests start from.
+exit_ready() {
+	fresh_module
+	"$CTL" range add p "$PMEM_START" 1M
+	"$CTL" enable exit
+	ftm_dmesg_clear
+}
+
+# run_child CTLPID COMM: wait until `flushtmctl run` CTLPID has a child that
+# has exec'd into COMM (read builtin only: a program start costs more than
+# the exec it waits for); the child's pid in RUN_CHILD.  The children file
+# ends with no newline, so read fails at its end even when it got the pid.
+run_child() {
+	local ctl=$1 want=$2 kids= comm
+	until { { read -r kids < "/proc/$ctl/task/$ctl/children" || [ -n "$kids" ]; } &&
+		[ -n "$kids" ] && read -r comm < "/proc/${kids%% *}/comm" &&
+		[ "$comm" = "$want" ]; } 2>/dev/null; do
+		kill -0 "$ctl" 2>/dev/null || {
+			echo "flushtmctl $ctl ended before its child became $want" >&2
+			return 1
+		}
+	done
+	RUN_CHILD=${kids%% *}
+}
+
+# exit_flushes N: the exit hook fired N times since exit_ready, with a flush
+# line for each, and no kernel complaint.
+exit_flushes() {
+	local log
+	[ "$(<"$CFS/hooks/exit/fired")" = "$1" ] || {
+		echo "exit fired $(<"$CFS/hooks/exit/fired"), want $1" >&2
+		return 1
+	}
+	log=$(ftm_klog_take) || return 1
+	FTM_KLOG+=$log$'\n'
+	[ "$(ftm_grep_count 'flushtm: flush hook=exit ranges=1 bytes=1048576 ' "$FTM_KLOG")" = "$1" ] || {
+		echo "want $1 exit flush lines in: $FTM_KLOG" >&2
+		return 1
+	}
+}
+
+@test "enroll: the launcher sh -c 'flushtmctl enroll \$\$ && exec PROG' covers PROG; its exit flushes" {
+	exit_ready
+	FTM_KLOG=
+	sh -c "'$CTL' enroll \$\$ && exec sleep 300" 3>&- &
+	pid=$!
+	BG_PIDS=$pid
+	until { read -r comm < "/proc/$pid/comm" && [ "$comm" = sleep ]; } 2>/dev/null; do
+		kill -0 "$pid"
+	done
+	# enrolled across the exec; the address space sh left was flushed
+	[ "$(<"$CFS/hooks/exit/pids")" = "$pid" ]
+	exit_flushes 1
+	kill "$pid"
+	wait "$pid" || true
+	exit_flushes 2
+	[ -z "$(<"$CFS/hooks/exit/pids")" ]
+}
+
+@test "run: a program that execs twice stays enrolled from its first instruction; its exit flushes" {
+	exit_ready
+	FTM_KLOG=
+	"$CTL" run sh -c 'exec env sleep 300' 3>&- &
+	ctl=$!
+	BG_PIDS=$ctl
+	run_child "$ctl" sleep
+	BG_PIDS+=" $RUN_CHILD"
+	# the child, not flushtmctl, is enrolled, and stays so through
+	# flushtmctl -> sh -> env -> sleep: each exec flushed what it left
+	[ "$(<"$CFS/hooks/exit/pids")" = "$RUN_CHILD" ]
+	exit_flushes 3
+	kill -TERM "$RUN_CHILD"
+	rc=0
+	wait "$ctl" || rc=$?
+	[ "$rc" -eq 143 ]
+	exit_flushes 4
+	[ -z "$(<"$CFS/hooks/exit/pids")" ]
+	# a program that exits by itself: run exits with its status
+	run "$CTL" run sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	exit_flushes 6
+	[ -z "$(<"$CFS/hooks/exit/pids")" ]
+}
+
+@test "run: a missing program is 127 and nothing is enrolled or flushed" {
+	exit_ready
+	FTM_KLOG=
+	run -127 "$CTL" run no-such-program
+	[ "$output" = "flushtmctl: run: no-such-program: No such file or directory" ]
+	# found, enrolled, then its exec fails: withdrawn before the child exits
+	printf '#!/no/such/interpreter\n' > /tmp/orphan
+	chmod 755 /tmp/orphan
+	run -127 "$CTL" run /tmp/orphan
+	[ "$output" = "flushtmctl: run: /tmp/orphan: No such file or directory" ]
+	[ -z "$(<"$CFS/hooks/exit/pids")" ]
+	exit_flushes 0
+}
+
+@test "enroll: a pid that exits during its enrolment is flushed once if enrolled, never listed after" {
+	exit_ready
+	FTM_KLOG=
+	enrolled=0 refused=0
+	for d in 0 0.01 0.02 0.05 0.1 0 0.01 0.02 0.05 0.1 0.2 0.3; do
+		sleep "$d" 3>&- &
+		pid=$!
+		# once it is sleep (an enrolment before the exec would follow it)
+		until { read -r comm < "/proc/$pid/comm" && [ "$comm" = sleep ]; } 2>/dev/null; do
+			kill -0 "$pid" 2>/dev/null || break
+		done
+		if "$CTL" enroll "$pid" 2> /tmp/enroll.err; then
+			enrolled=$((enrolled + 1))
+		else
+			refused=$((refused + 1))
+			# gone (no such process) or exiting (no address space left)
+			grep -Eq "^flushtmctl: enroll: $pid: (no such process|invalid pid)\$" /tmp/enroll.err ||
+				{ cat /tmp/enroll.err; false; }
+		fi
+		wait "$pid"
+		pids=$(<"$CFS/hooks/exit/pids")
+		[[ $'\n'$pids$'\n' != *$'\n'$pid$'\n'* ]]
+	done
+	echo "# $enrolled enrolled, $refused refused as they exited" >&3
+	exit_flushes "$enrolled"
+	[ -z "$(<"$CFS/hooks/exit/pids")" ]
+}
+
+@test "unload while a run child is alive: it goes on, unenrolled; its exit is clean" {
+	exit_ready
+	FTM_KLOG=
+	"$CTL" run sleep 300 3>&- &
+	ctl=$!
+	BG_PIDS=$ctl
+	run_child "$ctl" sleep
+	BG_PIDS+=" $RUN_CHILD"
+	[ "$(<"$CFS/hooks/exit/pids")" = "$RUN_CHILD" ]
+	exit_flushes 1
+	run "$CTL" unload
+	[ "$status" -eq 0 ]
+	[ ! -d /sys/module/flushtm ]
+	kill -0 "$RUN_CHILD"
+	kill -TERM "$RUN_CHILD"
+	rc=0
+	wait "$ctl" || rc=$?
+	[ "$rc" -eq 143 ]
+	log=$(ftm_klog_take)
+	# the unload flushed the range as it removed it; nothing came at the exit
+	[ "$(ftm_grep_count 'flushtm: flush hook=aperture ' "$log")" = 1 ]
+	[ "$(ftm_grep_count 'flushtm: flush hook=exit ' "$log")" = 0 ]
+	ftm_load
+	[ -z "$(<"$CFS/hooks/exit/pids")" ]
 }
 
 @test "status timing in the guest (reported, not asserted)" {
