@@ -308,6 +308,7 @@ static void reconcile(struct ftmd *d)
 		ftmd_logf(&d->log, LOG_ERR, "cannot work out the wanted ranges: %s",
 			  strerror(-failed));
 		free(held);
+		free(w.aps);
 		notify_status(d, "out of memory, ranges left as they were");
 		retry_later(d);
 		return;
