@@ -282,6 +282,7 @@ int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		audit_hooks(&a);
 	audit_kdump(&a);
 	audit_regions(&a);
+	ctl_pstore_check(ctl, a.doc);
 	free(all);
 	free(a.covers);
 

@@ -175,6 +175,7 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 				ctl_warn_unreadable("status", &ranges[i]);
 		}
 		json_object_object_add(o, "ranges", a);
+		ctl_last_status(ctl, o);
 		ret = ctl_json_print(o);
 	} else {
 		printf("flushtm: loaded, interface %u\n", info.version);
@@ -191,6 +192,7 @@ int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 		} else {
 			printf("ranges: none\n");
 		}
+		ctl_last_status(ctl, NULL);
 	}
 	free(hooks);
 	free(ranges);

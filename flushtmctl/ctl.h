@@ -89,5 +89,10 @@ int cmd_unload(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 int cmd_apply(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_run(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_last(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+/* status: the previous boot's record in one line, or into doc as "last_boot" (cmd_last.c). */
+void ctl_last_status(const struct ctl *ctl, struct json_object *doc);
+/* check: would a flush line survive a reset (pstore); prints, or adds "pstore" to doc (never a gap). */
+void ctl_pstore_check(const struct ctl *ctl, struct json_object *doc);
 
 #endif /* FLUSHTMCTL_H */

@@ -85,6 +85,17 @@ static const struct command commands[] = {
 	  "ranges of owner config that the file no longer lists are removed.  Ranges of\n"
 	  "other owners are never touched.  Applying the same file twice changes nothing\n"
 	  "the second time.  Prints each change made.", NULL, false },
+	{ "last", cmd_last, "",
+	  "how the previous boot ended, from flushtm's lines in pstore",
+	  "Reads the kernel log that a pstore backend (ramoops) kept of the previous boot:\n"
+	  "/sys/fs/pstore, and /var/lib/systemd/pstore where systemd-pstore moved it.\n"
+	  "Shows the record (file, when it was written against this boot's start), the\n"
+	  "hook of its last flush line with ranges, bytes, method, duration and CPU, and\n"
+	  "the flush lines before it.  A record written during this boot, or archived by\n"
+	  "an earlier boot, is not the previous boot's.  Exit 1 when there is no record,\n"
+	  "saying why (no backend, none from before this boot, compressed, no flush line\n"
+	  "in it, cut short); --json prints its document then too.  FLUSHTM_PSTORE and\n"
+	  "FLUSHTM_PSTORE_ARCHIVE point at other directories (tests).", NULL, false },
 	{ "check", cmd_check, "",
 	  "audit coverage; exit 1 listing each gap",
 	  "Gaps: the module not loaded; persistent memory in /proc/iomem or an enabled\n"
