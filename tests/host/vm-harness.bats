@@ -159,6 +159,24 @@ boot_share() {
 	cmp "$SHARE_RUN/serial.log" "$BATS_FILE_TMPDIR/share/copy.log"
 }
 
+@test "--boots 2: a panic reboots the same machine, guest RAM kept; the command runs again, told which boot" {
+	export FTM_WARM_SIG="warm-$$-$RANDOM$RANDOM"
+	# shellcheck disable=SC2016
+	run --separate-stderr "$VMRUN" --dir "$RUN" --boots 2 -- bash -c '
+		modprobe nd_e820 > /dev/null 2>&1; modprobe nd_pmem > /dev/null 2>&1
+		echo "boot $FTM_VM_BOOT"
+		if [ "$FTM_VM_BOOT" = 1 ]; then
+			printf "%s" "$FTM_WARM_SIG" | dd of=/dev/pmem0 conv=fsync status=none
+			echo c > /proc/sysrq-trigger
+		fi
+		echo "read $(head -c ${#FTM_WARM_SIG} /dev/pmem0)"'
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(printf '%s\n' "$output")" = "$(printf 'boot 1\nboot 2\nread %s' "$FTM_WARM_SIG")" ]
+	grep -q "Kernel panic - not syncing: sysrq triggered crash" "$SERIAL"
+	grep -qx "vm-guest: boot 2 of 2" "$SERIAL"
+	[ "$(grep -c 'Linux version' "$SERIAL")" = 2 ]
+}
+
 # qmp_to FILE ARGS...: one tests/vm/qmp exchange with the guest of $NQ_RUN; its
 # output, then its exit status, into FILE for the test that judges it.
 qmp_to() {
