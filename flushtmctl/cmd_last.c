@@ -28,6 +28,20 @@ static void utc(time_t t, char *buf, size_t size)
 		snprintf(buf, size, "@%lld", (long long)t);
 }
 
+/* kmsg_dump_reason_str(): when the kernel dumps its log with that reason. */
+static const char *dump_when(const char *reason)
+{
+	if (!strcmp(reason, "Panic"))
+		return "at the panic";
+	if (!strcmp(reason, "Oops"))
+		return "at an oops";
+	if (!strcmp(reason, "Emergency"))
+		return "at an emergency restart (a panic with panic=N restarts so, after its own dump)";
+	if (!strcmp(reason, "Shutdown"))
+		return "at a restart, halt, power-off or kexec";
+	return "(a reason this flushtmctl does not know)";
+}
+
 static int find_last(const struct ctl *ctl, struct ftm_last *last)
 {
 	struct ftm_pstore_paths p;
@@ -126,7 +140,9 @@ static void print_last(const struct ftm_last *last)
 		return;
 	}
 	utc(last->written.tv_sec, when, sizeof(when));
-	printf("%-10s %s (a %s dump of the kernel log)\n", "ended by", ftm_last_hook(last), last->reason);
+	printf("%-10s %s\n", "ended by", ftm_last_hook(last));
+	printf("%-10s %s: the kernel log as the kernel saved it %s\n", "dump", last->reason,
+	       dump_when(last->reason));
 	printf("%-10s %s, written %s, %.1f s before this boot started (%s)%s\n", "record",
 	       last->path, when, gap(last), boot,
 	       last->archived ? "; archived by systemd-pstore during this boot" : "");

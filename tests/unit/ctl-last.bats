@@ -49,7 +49,8 @@ record() {
 		'<0>[   12.400000] Kernel panic - not syncing: sysrq triggered crash'
 	run ctl last
 	[ "$status" -eq 0 ]
-	[[ $output == *"ended by   panic (a Panic dump of the kernel log)"* ]]
+	[[ $output == *"ended by   panic"* ]]
+	[[ $output == *"dump       Panic: the kernel log as the kernel saved it at the panic"* ]]
 	[[ $output == *"record     $P/dmesg-ramoops-0, written "*", 10.0 s before this boot started"* ]]
 	[[ $output == *"boot       the previous one"* ]]
 	[[ $output == *"flush      hook=panic ranges=1 bytes=67108864 (64M) method=lines ns=1234567 cpu=1 at 12.345678 s"* ]]
@@ -75,7 +76,8 @@ record() {
 		"$FLUSH_REBOOT" '<0>[   30.100000] reboot: Restarting system'
 	run ctl last
 	[ "$status" -eq 0 ]
-	[[ $output == *"ended by   reboot (a Shutdown dump"* ]]
+	[[ $output == *"ended by   reboot"* ]]
+	[[ $output == *"dump       Shutdown: the kernel log as the kernel saved it at a restart, halt, power-off or kexec"* ]]
 	[[ $output == *"earlier    hook=manual ranges=2 bytes=4096"* ]]
 	[[ $output == *"flush      hook=reboot ranges=2 bytes=134217728 (128M) method=cache ns=999 cpu=0"* ]]
 	[[ $output != *"hook=panic"* ]]
