@@ -157,6 +157,45 @@ assert_counted_once() {
 	[ "$(grep -c "Linux version" "$SERIAL")" -eq 2 ]
 }
 
+@test "panic: another module decorated the stop path after flushtm; disarmed, flushtm stays loaded; re-armed, a panic flushes once" {
+	run guest --expect-down -- '
+		echo cache > "$cfs/method"
+		arm panic
+		insmod "$TOP/tests/modules/ftm_provoke.ko"
+		echo decorate > /sys/kernel/debug/ftm_provoke/trigger
+		disarm panic
+		rmdir "$cfs/ranges/r0"
+		if rmmod flushtm 2> /dev/null; then echo "flushtm unloaded"; else echo "flushtm still loaded"; fi
+		mkdir "$cfs/ranges/r0"
+		echo 0x20000000 > "$cfs/ranges/r0/start"
+		echo 64M > "$cfs/ranges/r0/size"
+		echo 1 > "$cfs/ranges/r0/enabled"
+		arm panic
+		echo 1 > /proc/sys/kernel/sysrq
+		echo c > /proc/sysrq-trigger'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"flushtm still loaded"* ]]
+	grep -q "smp_ops.stop_other_cpus was decorated after flushtm: left in place" "$SERIAL"
+	grep -q "Kernel panic - not syncing: sysrq triggered crash" "$SERIAL"
+	# the stop path ran through both decorators once: no recursion, every CPU answered
+	[ "$(count_lines panic cache)" -eq 1 ]
+	! grep -q "did not write back their caches" "$SERIAL"
+}
+
+@test "reboot(2) RESTART2 with the command \"kexec reboot\" is a reboot, not a kexec" {
+	mkdir -p "$RUN/share"
+	printf '%s\n' '#include <linux/reboot.h>' '#include <sys/syscall.h>' '#include <unistd.h>' \
+		'int main(void) { sync(); return syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_RESTART2, "kexec reboot"); }' |
+		cc -x c -o "$RUN/share/restart2" -
+	run guest --expect-down -- '
+		arm reboot kexec
+		"$FTM_VM_SHARE/restart2"'
+	[ "$status" -eq 0 ]
+	grep -q "reboot: Restarting system with command .kexec reboot." "$SERIAL"
+	[ "$(count_lines reboot)" -eq 1 ]
+	[ "$(count_lines kexec)" -eq 0 ]
+}
+
 # The events the guest lives through, as sections of one shared boot.  A section is
 # PRELUDE + its script, run by bash in order of declaration, between two markers
 # in the kernel log ("ftm-test: begin NAME", "ftm-test: end NAME"); the module and
@@ -351,4 +390,21 @@ live oops '
 	[[ "$output" == *"panic fired=0 "* ]]
 	grep -q "Oops: " "$SERIAL"
 	[ "$(count_lines die)" -eq 1 ]
+}
+
+live nested '
+	arm die nmi
+	[ -d /sys/module/ftm_provoke ] || insmod "$TOP/tests/modules/ftm_provoke.ko"
+	echo nmi-in-walk > /sys/kernel/debug/ftm_provoke/trigger
+	sh -c "echo oops > /sys/kernel/debug/ftm_provoke/trigger" || echo "oopsing task died: $?"
+	counters die
+	counters nmi'
+@test "die: an NMI that arrives inside the die hook's walk skips its own flush and says so in one line" {
+	live_section nested --allow-oops
+	[[ "$output" == *"oopsing task died: 137"* ]]
+	assert_counted_once die
+	[[ "$output" == *"nmi fired=0 "* ]]
+	[ "$(count_lines die)" -eq 1 ]
+	[ "$(count_lines nmi)" -eq 0 ]
+	[ "$(grep -cE "flushtm: hook=nmi came inside a flush on cpu [0-9]+: skipped" "$SERIAL")" -eq 1 ]
 }
