@@ -152,6 +152,24 @@ teardown_file() {
 	ftmd_wait_log 'reconciled:'
 }
 
+@test "without CAP_NET_ADMIN (as in the unit) the uevent buffer is capped, and the size obtained is logged" {
+	local wrap=$BATS_FILE_TMPDIR/no-net-admin rmem
+	printf '#!/bin/sh\nexec setpriv --bounding-set=-net_admin --inh-caps=-net_admin %s "$@"\n' \
+		"$FTMD" > "$wrap"
+	chmod +x "$wrap"
+	read -r rmem < /proc/sys/net/core/rmem_max
+	FTMD=$wrap ftmd_start
+	ftmd_wait_ready
+	# The kernel reads back twice what it grants: 2 * rmem_max, not the 4 MiB asked.
+	ftmd_log_has "uevent receive buffer: $((2 * rmem >> 10)) KiB (asked 4096 KiB; capped by net.core.rmem_max without CAP_NET_ADMIN)"
+	grep -q CapBnd "/proc/$(ftmd_pid)/status"
+	[ $(( 0x$(awk '/CapBnd/ { print $2 }' "/proc/$(ftmd_pid)/status") >> 12 & 1 )) -eq 0 ]
+	# With it (root, as these tests run the daemon) it gets what it asked for.
+	ftmd_start
+	ftmd_wait_ready
+	ftmd_log_has 'uevent receive buffer: 8192 KiB (asked 4096 KiB)'
+}
+
 @test "SIGTERM: exit status 0" {
 	local pid=$(ftmd_pid)
 	kill -TERM "$pid"
