@@ -12,7 +12,7 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: flushtmd [--config FILE] [--root DIR] [--foreground] [--verbose]\n"
+	fputs("usage: flushtmd [--config FILE] [--root DIR] [--foreground] [--verbose] [--resync SECS]\n"
 	      "  --config FILE   configuration (default " FTM_CONF_DEFAULT ")\n"
 	      "  --root DIR      flushtm configfs directory (default " FTM_CONFIGFS_DEFAULT ")\n"
 	      "  --foreground    log for humans on stderr, even under systemd\n"
