@@ -279,19 +279,25 @@ static void scan(const char *dir, bool archived, int depth, time_t boot,
 	closedir(d);
 }
 
-/* The kernel's last words before the dump, as far as they say how the boot ended. */
+/*
+ * The kernel's last words before the dump, as far as they say how the boot
+ * ended; after a prefix of its own ("reboot: ", "kexec_core: ") or none.
+ */
 static void note_end(struct ftm_last *last, const char *text)
 {
 	static const char *const ends[] = {
 		"Kernel panic - not syncing", "Restarting system", "Starting new kernel",
-		"System halted", "reboot: Power down", "reboot: Restarting system",
+		"System halted", "Power down",
 	};
 
-	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
-		if (!strncmp(text, ends[i], strlen(ends[i]))) {
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		const char *at = strstr(text, ends[i]);
+
+		if (at && (at == text || (at - text < 32 && at[-1] == ' ' && at[-2] == ':'))) {
 			snprintf(last->end, sizeof(last->end), "%.*s", (int)strcspn(text, "\n"), text);
 			return;
 		}
+	}
 }
 
 __attribute__((format(printf, 3, 4)))

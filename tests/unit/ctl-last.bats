@@ -229,3 +229,18 @@ record() {
 	[[ $output == *"pstore: no backend registered: no flush line of this boot would survive a reset"* ]]
 	[ "$(ctl --json check | jq -c '.pstore | [.backend, .survives_panic]')" = '[null,false]' ]
 }
+
+@test "last: the kernel's last words, with the prefix of the code that printed them" {
+	record "$P/dmesg-ramoops-0" 110 'Shutdown#1 Part1' \
+		'<6>[    9.800000] flushtm: flush hook=kexec ranges=1 bytes=4096 method=lines ns=7 cpu=0' \
+		'<5>[    9.900000] kexec_core: Starting new kernel'
+	run ctl last
+	[ "$status" -eq 0 ]
+	[[ $output == *"kernel     kexec_core: Starting new kernel"* ]]
+	[ "$(ctl --json last | jq -r .kernel)" = "kexec_core: Starting new kernel" ]
+	# a message that merely mentions the words is not the end
+	record "$P/dmesg-ramoops-0" 110 'Shutdown#1 Part1' \
+		'<6>[    9.800000] flushtm: flush hook=kexec ranges=1 bytes=4096 method=lines ns=7 cpu=0' \
+		'<6>[    9.900000] someone: we are not Starting new kernel yet, said the long message here'
+	[ "$(ctl --json last | jq -r .kernel)" = null ]
+}
