@@ -18,6 +18,8 @@
 
 #define FTM_INTERFACE_VERSION	1
 #define FTM_OWNER_MAX		64
+/* reserve_mem= labels: the kernel keeps 16 bytes, NUL included. */
+#define FTM_RESERVE_MEM_MAX	15
 
 enum ftm_hook_id {
 	FTM_HOOK_NONE = -1,		/* a flush counted and logged nowhere */
@@ -75,6 +77,7 @@ struct ftm_range {
 	u64 size;
 	bool enabled;
 	char owner[FTM_OWNER_MAX + 1];
+	char reserve_mem[FTM_RESERVE_MEM_MAX + 1];	/* a label, or "" */
 	void *virt;			/* memremap()ed while enabled */
 	atomic64_t flushed_bytes;
 };
@@ -142,6 +145,10 @@ int ftm_exit_enroll_pid(pid_t pid);
 int ftm_exit_withdraw_pid(pid_t pid);
 ssize_t ftm_exit_show_pids(char *page);
 void ftm_exit_exit(void);
+
+/* ftm_reserve_mem.c */
+int ftm_reserve_mem_resolve(const char *range, const char *label, u64 *start, u64 *size);
+bool ftm_reserve_mem_covers(const char *label, u64 start, u64 size);
 
 /* ftm_configfs.c */
 int ftm_configfs_init(void);

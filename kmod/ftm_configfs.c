@@ -314,6 +314,10 @@ static ssize_t ftm_range_set_u64(struct ftm_range *r, const char *attr, u64 *fie
 		ret = -EBUSY;
 		ftm_refuse("range " FTM_NAMEFMT ": %s cannot change while enabled\n",
 			   FTM_NAMEARG(rname(r)), attr);
+	} else if (r->reserve_mem[0]) {
+		ret = -EINVAL;
+		ftm_refuse("range " FTM_NAMEFMT ": %s: the range is given by reserve_mem %s, not both\n",
+			   FTM_NAMEARG(rname(r)), attr, r->reserve_mem);
 	} else {
 		*field = v;
 	}
@@ -398,6 +402,63 @@ bad:
 	return -EINVAL;
 }
 
+static ssize_t ftm_range_reserve_mem_show(struct config_item *item, char *page)
+{
+	struct ftm_range *r = to_range(item);
+	ssize_t ret;
+
+	mutex_lock(&ftm_cfg_lock);
+	ret = sysfs_emit(page, "%s\n", r->reserve_mem);
+	mutex_unlock(&ftm_cfg_lock);
+	return ret;
+}
+
+/*
+ * Process context.  A reserve_mem= label (1 to 15 characters of
+ * [A-Za-z0-9_.-]) gives the range instead of start and size: refused while
+ * start or size is set (a range is given one way, never both), and while
+ * enabled.  An empty write takes the label away (start and size back to 0).
+ * The label is looked up at enable, so this write succeeds on a kernel
+ * without reserve_mem too; enable then says so.
+ */
+static ssize_t ftm_range_reserve_mem_store(struct config_item *item, const char *page,
+					   size_t count)
+{
+	struct ftm_range *r = to_range(item);
+	size_t len = count, i;
+	int ret = 0;
+
+	if (len && page[len - 1] == '\n')
+		len--;
+	if (len > FTM_RESERVE_MEM_MAX || strnlen(page, len) != len)
+		goto bad;
+	for (i = 0; i < len; i++)
+		if (!isalnum(page[i]) && !strchr("_.-", page[i]))
+			goto bad;
+	mutex_lock(&ftm_cfg_lock);
+	if (r->enabled) {
+		ret = -EBUSY;
+		ftm_refuse("range " FTM_NAMEFMT ": reserve_mem cannot change while enabled\n",
+			   FTM_NAMEARG(rname(r)));
+	} else if (!len) {
+		r->reserve_mem[0] = '\0';
+		r->start = r->size = 0;
+	} else if (!r->reserve_mem[0] && (r->start || r->size)) {
+		ret = -EINVAL;
+		ftm_refuse("range " FTM_NAMEFMT ": reserve_mem: the range has a start or size, not both\n",
+			   FTM_NAMEARG(rname(r)));
+	} else {
+		memcpy(r->reserve_mem, page, len);
+		r->reserve_mem[len] = '\0';
+	}
+	mutex_unlock(&ftm_cfg_lock);
+	return ret ? ret : count;
+bad:
+	ftm_refuse("range " FTM_NAMEFMT ": reserve_mem must be a label of up to %d characters [A-Za-z0-9_.-]\n",
+		   FTM_NAMEARG(rname(r)), FTM_RESERVE_MEM_MAX);
+	return -EINVAL;
+}
+
 static ssize_t ftm_range_flushed_bytes_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%lld\n", atomic64_read(&to_range(item)->flushed_bytes));
@@ -407,6 +468,7 @@ CONFIGFS_ATTR(ftm_range_, start);
 CONFIGFS_ATTR(ftm_range_, size);
 CONFIGFS_ATTR(ftm_range_, enabled);
 CONFIGFS_ATTR(ftm_range_, owner);
+CONFIGFS_ATTR(ftm_range_, reserve_mem);
 CONFIGFS_ATTR_RO(ftm_range_, flushed_bytes);
 
 static struct configfs_attribute *ftm_range_attrs[] = {
@@ -414,6 +476,7 @@ static struct configfs_attribute *ftm_range_attrs[] = {
 	&ftm_range_attr_size,
 	&ftm_range_attr_enabled,
 	&ftm_range_attr_owner,
+	&ftm_range_attr_reserve_mem,
 	&ftm_range_attr_flushed_bytes,
 	NULL,
 };

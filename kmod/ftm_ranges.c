@@ -243,7 +243,9 @@ static int ftm_range_validate(struct ftm_range *r)
 			   FTM_NAMEARG(name), r->start, r->size);
 		return -EINVAL;
 	}
-	if (!ftm_range_is_memory(r->start, r->size)) {
+	/* A reserve_mem region is not in the resource tree by itself: ask its lookup. */
+	if (!(r->reserve_mem[0] && ftm_reserve_mem_covers(r->reserve_mem, r->start, r->size)) &&
+	    !ftm_range_is_memory(r->start, r->size)) {
 		ftm_refuse("range " FTM_NAMEFMT ": 0x%llx-0x%llx is not RAM or persistent memory\n",
 			   FTM_NAMEARG(name), r->start, end);
 		return -EINVAL;
@@ -347,6 +349,17 @@ int ftm_range_enable(struct ftm_range *r)
 	lockdep_assert_held(&ftm_cfg_lock);
 	if (r->enabled)
 		return 0;
+	/* A range given by label takes the region's place now (start and size read it back). */
+	if (r->reserve_mem[0]) {
+		u64 start, size;
+
+		ret = ftm_reserve_mem_resolve(config_item_name(&r->item), r->reserve_mem,
+					      &start, &size);
+		if (ret)
+			return ret;
+		r->start = start;
+		r->size = size;
+	}
 	ret = ftm_range_validate(r);
 	if (ret)
 		return ret;
