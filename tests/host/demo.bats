@@ -10,8 +10,10 @@
 # fresh machine, and must still build against them once they do.
 #
 # `make demo` then goes all the way: builds everything itself, boots the guest,
-# shows the daemon's range in `flushtmctl status`, panics, and shows the panic
-# hook's flush report.  `make check` runs for real up to its test runner, which
+# shows the daemon's range in `flushtmctl status`, stores numbered records on a
+# DAX file system, panics, and shows the panic hook's flush report; the same
+# machine boots again and shows `flushtmctl last` (that flush, read back from
+# pstore) and the last record read back.  `make check` runs for real up to its test runner, which
 # is replaced in that clone by one that checks what the build left (the suites
 # themselves are this run's).
 
@@ -126,4 +128,28 @@ show() {
 	grep -q 'Kernel panic' "$FTM_DEMO_OUT" || { show demo; false; }
 	grep -Eq '^flushtm: flush hook=panic ranges=[1-9][0-9]* bytes=[1-9][0-9]* method=(lines|cache) ns=[0-9]+ cpu=[0-9]+$' \
 		"$FTM_DEMO_OUT" || { show demo; false; }
+}
+
+@test "make demo boots the same machine again and shows flushtmctl last: boot 1's panic flush, from pstore" {
+	grep -q '^== Boot 2 of the same machine' "$FTM_DEMO_OUT" || { show demo; false; }
+	local last
+	last=$(sed -n '/^\$ .*flushtmctl last/,/^\$ /p' "$FTM_DEMO_OUT")
+	grep -qx 'ended by   panic' <<<"$last" || { show demo; false; }
+	grep -qx 'boot       the previous one' <<<"$last" || { show demo; false; }
+	# the flush line boot 1 printed on its console, read back on boot 2
+	local console
+	console=$(grep -E '^flushtm: flush hook=panic ' "$FTM_DEMO_OUT" | head -n 1)
+	[ -n "$console" ] || { show demo; false; }
+	grep -qE "^flush      ${console#flushtm: flush } at [0-9.]+ s$" <<<"$last" || { echo "$console"; show demo; false; }
+	grep -qE '^flushtmctl last: hook=panic ranges=1 bytes=67108864 ' "$FTM_DEMO_OUT" || { show demo; false; }
+}
+
+@test "make demo reads back on boot 2 the last record boot 1 stored on the DAX file system" {
+	local stored
+	stored=$(sed -n 's/^last record stored: //p' "$FTM_DEMO_OUT")
+	[ -n "$stored" ] || { show demo; false; }
+	grep -q 'mapping DAX (MAP_SYNC); not flushed' "$FTM_DEMO_OUT" || { show demo; false; }
+	grep -qx "last record read back: $stored" "$FTM_DEMO_OUT" || { show demo; false; }
+	grep -q "^records: $stored stored in boot 1 .*, the last one read back in boot 2: $stored$" "$FTM_DEMO_OUT" ||
+		{ show demo; false; }
 }
