@@ -155,9 +155,9 @@ int ftm_flush_line_parse(const char *line, struct ftm_flush_line *out)
 
 /*
  * This boot's start, as /proc/stat's btime says it: the real time less the
- * time since boot, in whole seconds.  From the clocks for the real /proc
- * (generating /proc/stat costs more than the rest of `flushtmctl status`), from
- * the file for another procfs root (tests).
+ * time since boot, in whole seconds.  From the clocks (vDSO, no system call)
+ * for the real /proc, since status reads it on every run; from the file for
+ * another procfs root (tests).
  */
 static int read_btime(const char *procfs, time_t *btime)
 {
