@@ -88,19 +88,64 @@ int cmd_enable(struct ctl *ctl, const struct command *cmd, int argc, char **argv
 	return status;
 }
 
+/*
+ * Takes --reserve-mem LABEL (or --reserve-mem=LABEL) out of argv before the
+ * common option parser sees it: range add is the one command with two
+ * options that take a value.  NULL when absent; "" for a missing value.
+ */
+static const char *take_reserve_mem(int *argc, char **argv)
+{
+	static const char opt[] = "--reserve-mem";
+	const char *label = NULL;
+	int i, o;
+
+	for (i = o = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < *argc)
+				argv[o++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], opt)) {
+			label = i + 1 < *argc ? argv[++i] : "";
+			continue;
+		}
+		if (!strncmp(argv[i], opt, sizeof(opt) - 1) && argv[i][sizeof(opt) - 1] == '=') {
+			label = argv[i] + sizeof(opt);
+			continue;
+		}
+		argv[o++] = argv[i];
+	}
+	*argc = o;
+	argv[o] = NULL;
+	return label;
+}
+
 int cmd_range_add(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
-	const char *owner = "admin", *step;
-	uint64_t start, size;
+	const char *owner = "admin", *step, *label;
+	uint64_t start = 0, size = 0;
 	struct ftm_range r;
 	int ret;
 
-	ret = ctl_parse(ctl, cmd, &argc, &argv, 3, 3, &owner);
-	if (ret >= 0)
+	label = take_reserve_mem(&argc, argv);
+	ret = ctl_parse(ctl, cmd, &argc, &argv, label ? 1 : 3, label ? 1 : 3, &owner);
+	if (ret >= 0) {
+		if (label && ret == CTL_USAGE)
+			fprintf(stderr, "flushtmctl: range add: --reserve-mem LABEL takes the place "
+				"of START SIZE (a range is given one way, never both)\n");
 		return ret;
+	}
 	if (!ftm_range_name_valid(argv[0])) {
 		ctl_err("range add", "%s: %s", argv[0], ftm_strerror(-EINVAL, "name"));
 		return CTL_USAGE;
+	}
+	if (label) {
+		if (!ftm_reserve_mem_label_valid(label)) {
+			ctl_err("range add", "--reserve-mem '%s': %s", label,
+				ftm_strerror(-EINVAL, "label"));
+			return CTL_USAGE;
+		}
+		goto owner;
 	}
 	ret = ftm_parse_addr(argv[1], &start);
 	if (ret < 0) {
@@ -114,15 +159,23 @@ int cmd_range_add(struct ctl *ctl, const struct command *cmd, int argc, char **a
 			ret == -ERANGE ? "too large" : "not a size (bytes, 0x hex, K, M, G)");
 		return CTL_USAGE;
 	}
+owner:
 	if (!*owner || strlen(owner) >= FTM_OWNER_MAX || strchr(owner, '\n')) {
 		ctl_err("range add", "owner: %s", ftm_strerror(-EINVAL, "owner"));
 		return CTL_USAGE;
 	}
 	if (!ctl_need_module(ctl, "range add"))
 		return CTL_FAIL;
-	ret = ftm_range_add(ctl->ftm, argv[0], start, size, owner, &step);
+	if (label)
+		ret = ftm_range_add_reserve_mem(ctl->ftm, argv[0], label, owner, &step);
+	else
+		ret = ftm_range_add(ctl->ftm, argv[0], start, size, owner, &step);
 	if (ret < 0) {
-		ctl_err("range add", "%s: %s: %s", argv[0], step, ftm_strerror(ret, step));
+		if (label && !strcmp(step, "enable") && ret == -ENOENT)
+			ctl_err("range add", "%s: reserve_mem %s: %s", argv[0], label,
+				ftm_strerror(ret, step));
+		else
+			ctl_err("range add", "%s: %s: %s", argv[0], step, ftm_strerror(ret, step));
 		return CTL_FAIL;
 	}
 	if (ctl->json) {

@@ -29,14 +29,16 @@ static const struct command commands[] = {
 	{ "disable", cmd_enable, "HOOK...",
 	  "disarm hooks (all: every hook)",
 	  "Hooks: panic die nmi reboot kexec cpu_offline exit aperture manual, or all.", NULL, false },
-	{ "range add", cmd_range_add, "NAME START SIZE [--owner TEXT]",
+	{ "range add", cmd_range_add, "NAME START SIZE [--owner TEXT] | NAME --reserve-mem LABEL",
 	  "make, fill and enable a range",
 	  "START: physical address, 0x hex or decimal.  SIZE: bytes, 0x hex or decimal,\n"
 	  "optional K, M, G suffix (powers of 1024).  --owner TEXT: who made it (default\n"
 	  "admin; at most 64 bytes).  All or nothing: the range is made, filled and enabled\n"
 	  "last; if any step fails what was made is removed and the kernel's reason given.\n"
 	  "The kernel takes only page-aligned ranges wholly inside System RAM or persistent\n"
-	  "memory.", "owner", false },
+	  "memory.  --reserve-mem LABEL instead of START SIZE: the region the kernel set\n"
+	  "aside with reserve_mem=SIZE:ALIGN:LABEL on its command line (Linux 6.11 on),\n"
+	  "looked up by the module.", "owner", false },
 	{ "range del", cmd_range_del, "NAME",
 	  "remove a range (the kernel flushes it first)", NULL, NULL, false },
 	{ "range list", cmd_range_list, "",

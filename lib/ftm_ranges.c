@@ -168,6 +168,15 @@ int ftm_range_read(const struct ftm_ctx *ctx, const char *name, struct ftm_range
 		r->owner[0] = '\0';
 	}
 	first_error(&ret, range_read_u64(ctx, name, "flushed_bytes", &r->flushed_bytes));
+	/* A module older than reserve_mem has no such attribute: "" as for any range without one. */
+	err = range_rel(name, "reserve_mem", rel, sizeof(rel));
+	if (!err)
+		err = ftm_attr_read(ctx, rel, r->reserve_mem, sizeof(r->reserve_mem));
+	if (err < 0) {
+		if (err != -ENOENT)
+			first_error(&ret, err);
+		r->reserve_mem[0] = '\0';
+	}
 	return ret;
 }
 
@@ -251,8 +260,25 @@ static int range_rmdir(const struct ftm_ctx *ctx, const char *name)
 	return rmdir(path) < 0 ? -errno : 0;
 }
 
-int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
-		  uint64_t size, const char *owner, const char **step)
+bool ftm_reserve_mem_label_valid(const char *label)
+{
+	size_t len = strlen(label);
+
+	if (!len || len >= FTM_RESERVE_MEM_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = label[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* label NULL: start and size; else the label alone (the module refuses both). */
+static int range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
+		     uint64_t size, const char *label, const char *owner, const char **step)
 {
 	char rel[FTM_NAME_MAX + 32], path[PATH_MAX], val[24];
 	const char *failed;
@@ -264,6 +290,11 @@ int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 	ret = ftm_range_name_valid(name) ? 0 : -EINVAL;
 	if (ret < 0)
 		goto out;
+	failed = "label";
+	if (label && !ftm_reserve_mem_label_valid(label)) {
+		ret = -EINVAL;
+		goto out;
+	}
 	failed = "owner";
 	if (strlen(owner) >= FTM_OWNER_MAX || strchr(owner, '\n')) {
 		ret = -EINVAL;
@@ -286,16 +317,23 @@ int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 	ret = range_write(ctx, name, "owner", owner);
 	if (ret < 0)
 		goto undo;
-	failed = "start";
-	snprintf(val, sizeof(val), "0x%" PRIx64, start);
-	ret = range_write(ctx, name, "start", val);
-	if (ret < 0)
-		goto undo;
-	failed = "size";
-	snprintf(val, sizeof(val), "%" PRIu64, size);
-	ret = range_write(ctx, name, "size", val);
-	if (ret < 0)
-		goto undo;
+	if (label) {
+		failed = "reserve_mem";
+		ret = range_write(ctx, name, "reserve_mem", label);
+		if (ret < 0)
+			goto undo;
+	} else {
+		failed = "start";
+		snprintf(val, sizeof(val), "0x%" PRIx64, start);
+		ret = range_write(ctx, name, "start", val);
+		if (ret < 0)
+			goto undo;
+		failed = "size";
+		snprintf(val, sizeof(val), "%" PRIu64, size);
+		ret = range_write(ctx, name, "size", val);
+		if (ret < 0)
+			goto undo;
+	}
 	/* Last: only a fully described range is ever published. */
 	failed = "enable";
 	ret = range_write(ctx, name, "enabled", "1");
@@ -310,6 +348,18 @@ out:
 	if (step)
 		*step = failed;
 	return ret;
+}
+
+int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
+		  uint64_t size, const char *owner, const char **step)
+{
+	return range_add(ctx, name, start, size, NULL, owner, step);
+}
+
+int ftm_range_add_reserve_mem(const struct ftm_ctx *ctx, const char *name, const char *label,
+			      const char *owner, const char **step)
+{
+	return range_add(ctx, name, 0, 0, label, owner, step);
 }
 
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name)

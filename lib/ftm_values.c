@@ -123,6 +123,12 @@ static const struct errword errwords[] = {
 	{ "enable", EINVAL, "refused by the kernel: not persistent memory or RAM, not page "
 			    "aligned, empty, or wrapping around" },
 	{ "enable", EBUSY, "busy: overlaps a range the kernel will not share" },
+	{ "enable", ENOENT, "no reserve_mem region of that label (reserve_mem=SIZE:ALIGN:LABEL on "
+			    "the kernel command line)" },
+	{ "enable", EOPNOTSUPP, "this kernel has no reserve_mem (Linux 6.11 or later has)" },
+	{ "reserve_mem", ENOENT, "this flushtm module has no reserve_mem attribute" },
+	{ "reserve_mem", EINVAL, "refused by the module: the range has a start or size" },
+	{ "label", EINVAL, "invalid reserve_mem label (1 to 15 of letters, digits, '_', '.', '-')" },
 	{ "start", EBUSY, "busy: the range is enabled" },
 	{ "size", EBUSY, "busy: the range is enabled" },
 	{ "start", EINVAL, "invalid address" },

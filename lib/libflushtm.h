@@ -21,6 +21,8 @@
 #define FTM_CONF_DEFAULT	"/etc/flushtm/flushtm.conf"
 #define FTM_INTERFACE_VERSION	1
 #define FTM_NAME_MAX		256	/* a range name, NUL included: NAME_MAX + 1 */
+/* A reserve_mem= label, NUL included: the kernel keeps 16 bytes. */
+#define FTM_RESERVE_MEM_MAX	16
 #define FTM_OWNER_MAX		65	/* 64 bytes + NUL, as the kernel keeps */
 #define FTM_HOOK_NAME_MAX	16
 
@@ -90,6 +92,8 @@ struct ftm_range {
 	uint64_t start, size;
 	bool enabled;
 	char owner[FTM_OWNER_MAX];
+	/* The reserve_mem= label the range is given by, or "" (also on a module without it). */
+	char reserve_mem[FTM_RESERVE_MEM_MAX];
 	uint64_t flushed_bytes;
 	/*
 	 * ftm_range_list() only: 0, or the negative errno of the first
@@ -141,6 +145,20 @@ int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t 
  */
 int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 		  uint64_t size, const char *owner, const char **step);
+/*
+ * A reserve_mem= label (reserve_mem=SIZE:ALIGN:LABEL on the kernel command
+ * line): 1 to FTM_RESERVE_MEM_MAX - 1 bytes of [A-Za-z0-9_.-].
+ */
+bool ftm_reserve_mem_label_valid(const char *label);
+/*
+ * As ftm_range_add(), the range given by a reserve_mem label instead of
+ * start and size: the module looks the region up at enable.  Its steps:
+ * "name", "label", "mkdir", "owner", "reserve_mem", "enable"; at "enable"
+ * -ENOENT means no region of that label, -EOPNOTSUPP a kernel without
+ * reserve_mem, and at "reserve_mem" -ENOENT a module without the attribute.
+ */
+int ftm_range_add_reserve_mem(const struct ftm_ctx *ctx, const char *name, const char *label,
+			      const char *owner, const char **step);
 /* rmdir (the kernel flushes an enabled range first); any usable name. -ENOENT if absent. */
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name);
 
