@@ -140,7 +140,9 @@ show() {
 	local console
 	console=$(grep -E '^flushtm: flush hook=panic ' "$FTM_DEMO_OUT" | head -n 1)
 	[ -n "$console" ] || { show demo; false; }
-	grep -qE "^flush      ${console#flushtm: flush } at [0-9.]+ s$" <<<"$last" || { echo "$console"; show demo; false; }
+	# (last shows the size for humans too: "bytes=67108864 (64M)")
+	sed 's/ ([0-9.]*[KMGT]*)//' <<<"$last" | grep -qE "^flush      ${console#flushtm: flush } at [0-9.]+ s$" ||
+		{ echo "$console"; show demo; false; }
 	grep -qE '^flushtmctl last: hook=panic ranges=1 bytes=67108864 ' "$FTM_DEMO_OUT" || { show demo; false; }
 }
 
