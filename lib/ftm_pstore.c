@@ -138,8 +138,16 @@ int ftm_flush_line_parse(const char *line, struct ftm_flush_line *out)
 	    !(p = field(p, "ns", ns, sizeof(ns))) ||
 	    !(p = field(p, "cpu", cpu, sizeof(cpu))))
 		return -EBADMSG;
-	if (*p && *p != '\n')
-		return -EBADMSG;
+	/* Fields a later module may add after cpu= are skipped, but must be whole. */
+	while (*p && *p != '\n') {
+		size_t key = strcspn(p, "= \n");
+
+		if (!key || p[key] != '=' || !p[key + 1] || p[key + 1] == ' ' || p[key + 1] == '\n')
+			return -EBADMSG;
+		p += key + 1 + strcspn(p + key + 1, " \n");
+		if (*p == ' ')
+			p++;
+	}
 	if (strcmp(out->method, "lines") && strcmp(out->method, "cache"))
 		return -EBADMSG;
 	if (!decimal(ranges, UINT32_MAX, &v))

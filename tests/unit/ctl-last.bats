@@ -244,3 +244,16 @@ record() {
 		'<6>[    9.900000] someone: we are not Starting new kernel yet, said the long message here'
 	[ "$(ctl --json last | jq -r .kernel)" = null ]
 }
+
+@test "last: fields a later module adds after cpu= are skipped; a field cut short is not" {
+	record "$P/dmesg-ramoops-0" 110 'Panic#1 Part1' "$FLUSH_PANIC cpus=2/2"
+	run ctl last
+	[ "$status" -eq 0 ]
+	[[ $output == *"flush      hook=panic ranges=1 bytes=67108864 (64M) method=lines ns=1234567 cpu=1 at"* ]]
+	for cut in "$FLUSH_PANIC cpus=" "$FLUSH_PANIC cpus" "$FLUSH_PANIC =2"; do
+		record "$P/dmesg-ramoops-0" 110 'Panic#1 Part1' "$cut"
+		run ctl last
+		[ "$status" -eq 1 ]
+		[[ $output == *"cut short or malformed"* ]]
+	done
+}
