@@ -92,6 +92,7 @@ static int keep_failed_source(struct want *w, const struct ftm_range *held, size
 		ap.source = source;
 		ap.start = r->start;
 		ap.size = r->size;
+		snprintf(ap.reserve_mem, sizeof(ap.reserve_mem), "%s", r->reserve_mem);
 		if (want_push(w, &ap) < 0)
 			return -ENOMEM;
 	}
@@ -214,6 +215,7 @@ static int wanted(struct ftmd *d, const struct ftm_range *held, size_t nr_held, 
 					  r->name);
 			continue;
 		}
+		snprintf(ap.reserve_mem, sizeof(ap.reserve_mem), "%s", r->reserve_mem);
 		rc = want_push(w, &ap);
 	}
 	if (rc == 0)

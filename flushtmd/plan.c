@@ -125,9 +125,23 @@ static size_t first_variant(const struct held_ref *refs, size_t nr, const char *
 	return lo < nr && strcmp(refs[lo].base, base) == 0 ? lo : nr;
 }
 
+/* By label: the same label (its extent is the kernel's to say); else the same extent. */
 static bool same_content(const struct ftm_range *r, const struct ftm_aperture *w)
 {
+	if (w->reserve_mem[0] || r->reserve_mem[0])
+		return strcmp(r->reserve_mem, w->reserve_mem) == 0;
 	return r->start == w->start && r->size == w->size;
+}
+
+/* An add of w's content under name. */
+static ssize_t emit_add(struct builder *b, const char *name, const struct ftm_aperture *w,
+			const char *why, ssize_t needs)
+{
+	ssize_t i = emit(b, FTMD_OP_ADD, name, w->start, w->size, why, needs);
+
+	if (i >= 0)
+		snprintf(b->ops[i].reserve_mem, sizeof(b->ops[i].reserve_mem), "%s", w->reserve_mem);
+	return i;
 }
 
 /* The smallest free W:k. */
@@ -205,7 +219,7 @@ static int plan_one(struct planner *p, const struct ftm_aperture *w)
 	}
 
 	if (!base_ref && !taken(p->names, p->nr_names, w->name)) {
-		cover = emit(&p->b, FTMD_OP_ADD, w->name, w->start, w->size, "new", -1);
+		cover = emit_add(&p->b, w->name, w, "new", -1);
 		if (cover < 0)
 			return (int)cover;
 		for (size_t i = first; i < end; i++)
@@ -228,8 +242,7 @@ static int plan_one(struct planner *p, const struct ftm_aperture *w)
 
 		if (rc < 0)
 			return rc;
-		s->temp_add = emit(&p->b, FTMD_OP_ADD, s->temp, w->start, w->size,
-				   base_ref ? "temporary" : "new", -1);
+		s->temp_add = emit_add(&p->b, s->temp, w, base_ref ? "temporary" : "new", -1);
 		if (s->temp_add < 0)
 			return (int)s->temp_add;
 	}
@@ -252,7 +265,7 @@ static int plan_swap(struct planner *p, const struct swap *s)
 	del = emit(&p->b, FTMD_OP_DEL, w->name, 0, 0, "replace", s->temp_add);
 	if (del < 0)
 		return (int)del;
-	add = emit(&p->b, FTMD_OP_ADD, w->name, w->start, w->size, "replace", del);
+	add = emit_add(&p->b, w->name, w, "replace", del);
 	if (add < 0)
 		return (int)add;
 	ren = emit(&p->b, FTMD_OP_DEL, s->temp, 0, 0, "rename", add);

@@ -44,6 +44,7 @@ struct ftmd_op {
 	enum ftmd_op_kind kind;
 	char name[FTM_NAME_MAX];
 	uint64_t start, size;	/* FTMD_OP_ADD only */
+	char reserve_mem[FTM_RESERVE_MEM_MAX];	/* FTMD_OP_ADD by label: the label, else "" */
 	const char *why;	/* "new", "temporary", "replace", "rename", "stale", "dead" */
 	ssize_t needs;		/* index of an earlier op that must have succeeded, or -1 */
 };

@@ -26,9 +26,18 @@ static int run_op(const struct ftm_ctx *ctx, const struct ftmd_log *log,
 	int rc;
 
 	if (op->kind == FTMD_OP_ADD) {
-		rc = ftm_range_add(ctx, op->name, op->start, op->size, FTM_DAEMON_OWNER, &step);
+		rc = ftm_range_add_any(ctx, op->name, op->start, op->size, op->reserve_mem,
+				       FTM_DAEMON_OWNER, &step);
 		ftm_format_size(op->size, sz, sizeof(sz));
-		if (rc == 0)
+		if (op->reserve_mem[0] && rc == 0)
+			ftmd_logf(log, LOG_INFO, "added %s reserve_mem %s (%s)", op->name,
+				  op->reserve_mem, op->why);
+		else if (op->reserve_mem[0])
+			ftmd_logf(log, LOG_WARNING,
+				  "cannot add %s reserve_mem %s: %s: %s; retrying on the next change",
+				  op->name, op->reserve_mem, step ? step : "add",
+				  ftm_strerror(rc, step ? step : "mkdir"));
+		else if (rc == 0)
 			ftmd_logf(log, LOG_INFO, "added %s 0x%" PRIx64 " %s (%s)", op->name,
 				  op->start, sz, op->why);
 		else

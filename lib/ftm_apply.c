@@ -164,6 +164,17 @@ static int range_error(struct apply *a, const struct ftm_conf_range *cr, const c
  * range switched: the old NAME removed, NAME made with the new content, the
  * temporary removed; a failure there puts the old content back.
  */
+/*
+ * A held range that is what the config asks: the same label (start and size
+ * are then the kernel's to say), or no label and the same start and size.
+ */
+static bool same_content(const struct ftm_range *r, const struct ftm_conf_range *cr)
+{
+	if (cr->reserve_mem[0] || r->reserve_mem[0])
+		return strcmp(r->reserve_mem, cr->reserve_mem) == 0;
+	return r->start == cr->start && r->size == cr->size;
+}
+
 static int apply_ranges(struct apply *a)
 {
 	const struct ftm_conf *conf = a->conf;
@@ -182,7 +193,7 @@ static int apply_ranges(struct apply *a)
 		char rel[FTM_NAME_MAX + 32];
 
 		m->cr = cr;
-		if (r && r->start == cr->start && r->size == cr->size) {
+		if (r && same_content(r, cr)) {
 			if (r->enabled)
 				continue;
 			step = "enable";
@@ -193,11 +204,12 @@ static int apply_ranges(struct apply *a)
 			step = "add";
 			ret = temp_name(a, cr->name, m->temp);
 			if (ret == 0)
-				ret = ftm_range_add(a->ctx, m->temp, cr->start, cr->size, "config",
-						    &step);
+				ret = ftm_range_add_any(a->ctx, m->temp, cr->start, cr->size,
+							cr->reserve_mem, "config", &step);
 			m->how = MADE_TEMP;
 		} else {
-			ret = ftm_range_add(a->ctx, cr->name, cr->start, cr->size, "config", &step);
+			ret = ftm_range_add_any(a->ctx, cr->name, cr->start, cr->size, cr->reserve_mem,
+						"config", &step);
 			m->how = MADE_ADDED;
 		}
 		if (ret < 0) {
@@ -223,9 +235,10 @@ static int apply_ranges(struct apply *a)
 		/* The temporary covers the new content: the old one may go. */
 		ret = ftm_range_del(a->ctx, cr->name);
 		if (ret == 0) {
-			ret = ftm_range_add(a->ctx, cr->name, cr->start, cr->size, "config", &step);
-			if (ret < 0 && ftm_range_add(a->ctx, cr->name, old->start, old->size,
-						     "config", NULL) < 0) {
+			ret = ftm_range_add_any(a->ctx, cr->name, cr->start, cr->size, cr->reserve_mem,
+						"config", &step);
+			if (ret < 0 && ftm_range_add_any(a->ctx, cr->name, old->start, old->size,
+							 old->reserve_mem, "config", NULL) < 0) {
 				/* Neither: keep the temporary, so the new content stays covered. */
 				range_error(a, cr, step, ret);
 				break;

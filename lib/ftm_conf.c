@@ -57,6 +57,7 @@ struct conf_parse {
 enum {
 	SEEN_METHOD = 1u << 0, SEEN_THRESHOLD = 1u << 1, SEEN_HOOKS = 1u << 2,
 	SEEN_SOURCES = 1u << 3, SEEN_START = 1u << 4, SEEN_SIZE = 1u << 5,
+	SEEN_RESERVE_MEM = 1u << 6,
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -209,7 +210,17 @@ static int handle_range(struct conf_parse *p, const char *key, const char *value
 			return conf_error(p, "size is 0");
 		return 1;
 	}
-	return conf_error(p, "unknown key '%s' in [range %s] (start, size)", key, r->name);
+	if (!strcmp(key, "reserve_mem")) {
+		if (!once(p, SEEN_RESERVE_MEM))
+			return conf_error(p, "reserve_mem given twice");
+		if (!ftm_reserve_mem_label_valid(value))
+			return conf_error(p, "reserve_mem '%s': not a label (1 to %d of letters, "
+					  "digits, '_', '.', '-')", value, FTM_RESERVE_MEM_MAX - 1);
+		snprintf(r->reserve_mem, sizeof(r->reserve_mem), "%s", value);
+		return 1;
+	}
+	return conf_error(p, "unknown key '%s' in [range %s] (start, size, reserve_mem)", key,
+			  r->name);
 }
 
 /* A section just ended (or the file did): a range must have start and size. */
@@ -220,12 +231,25 @@ static int close_section(struct conf_parse *p)
 	p->cur = NULL;
 	if (!r)
 		return 1;
+	/* Given one way or the other, never both: the whole configuration is refused. */
+	if ((p->seen & SEEN_RESERVE_MEM) && (p->seen & (SEEN_START | SEEN_SIZE))) {
+		if (p->err_line)
+			return 0;
+		p->err_line = r->line;
+		snprintf(p->err, sizeof(p->err),
+			 "[range %s]: reserve_mem and %s: a range is given by a label or by "
+			 "start and size, not both", r->name,
+			 (p->seen & SEEN_START) ? "start" : "size");
+		return 0;
+	}
+	if (p->seen & SEEN_RESERVE_MEM)
+		return 1;
 	if (!(p->seen & SEEN_START) || !(p->seen & SEEN_SIZE)) {
 		if (p->err_line)
 			return 0;
 		p->err_line = r->line;
-		snprintf(p->err, sizeof(p->err), "[range %s]: %s missing", r->name,
-			 !(p->seen & SEEN_START) ? "start" : "size");
+		snprintf(p->err, sizeof(p->err), "[range %s]: %s missing (or reserve_mem = LABEL)",
+			 r->name, !(p->seen & SEEN_START) ? "start" : "size");
 		return 0;
 	}
 	if (r->start + r->size < r->start) {

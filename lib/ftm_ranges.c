@@ -260,30 +260,16 @@ static int range_rmdir(const struct ftm_ctx *ctx, const char *name)
 	return rmdir(path) < 0 ? -errno : 0;
 }
 
-bool ftm_reserve_mem_label_valid(const char *label)
-{
-	size_t len = strlen(label);
-
-	if (!len || len >= FTM_RESERVE_MEM_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = label[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-/* label NULL: start and size; else the label alone (the module refuses both). */
-static int range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
-		     uint64_t size, const char *label, const char *owner, const char **step)
+/* label NULL or "": start and size; else the label alone (the module refuses both). */
+int ftm_range_add_any(const struct ftm_ctx *ctx, const char *name, uint64_t start,
+		      uint64_t size, const char *label, const char *owner, const char **step)
 {
 	char rel[FTM_NAME_MAX + 32], path[PATH_MAX], val[24];
 	const char *failed;
 	int ret;
 
+	if (label && !*label)
+		label = NULL;
 	if (!owner)
 		owner = "admin";
 	failed = "name";
@@ -353,13 +339,13 @@ out:
 int ftm_range_add(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 		  uint64_t size, const char *owner, const char **step)
 {
-	return range_add(ctx, name, start, size, NULL, owner, step);
+	return ftm_range_add_any(ctx, name, start, size, NULL, owner, step);
 }
 
 int ftm_range_add_reserve_mem(const struct ftm_ctx *ctx, const char *name, const char *label,
 			      const char *owner, const char **step)
 {
-	return range_add(ctx, name, 0, 0, label, owner, step);
+	return ftm_range_add_any(ctx, name, 0, 0, label, owner, step);
 }
 
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name)

@@ -25,6 +25,7 @@ static const struct {
 	{ FTM_SRC_ND, "nd" },
 	{ FTM_SRC_DAX, "dax" },
 	{ FTM_SRC_IOMEM, "iomem" },
+	{ FTM_SRC_RESERVE_MEM, "reserve_mem" },
 };
 
 unsigned int ftm_source_bit(unsigned int i)
@@ -461,6 +462,116 @@ int ftm_scan_iomem(const char *procfs_root, struct ftm_aperture **out, size_t *n
 	return rc;
 }
 
+/* Here, not in ftm_ranges.c: the daemon's unit tests link this file alone. */
+bool ftm_reserve_mem_label_valid(const char *label)
+{
+	size_t len = strlen(label);
+
+	if (!len || len >= FTM_RESERVE_MEM_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = label[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The command line as the kernel split it: words between spaces, a double
+ * quote protecting spaces (as in param="a b").  reserve_mem=SIZE:ALIGN:LABEL,
+ * the label after the last ':'.
+ */
+int ftm_cmdline_reserve_mem(const char *cmdline, ftm_label_fn fn, void *data)
+{
+	static const char key[] = "reserve_mem=";
+	char seen[64][FTM_RESERVE_MEM_MAX];
+	size_t nr_seen = 0;
+	const char *p = cmdline;
+
+	while (*p) {
+		char word[256];
+		size_t len = 0;
+		bool quoted = false;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
+			if (*p == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (len + 1 < sizeof(word))
+				word[len++] = *p;
+		}
+		word[len] = '\0';
+		/* "--": what follows is init's */
+		if (!strcmp(word, "--"))
+			break;
+		if (strncmp(word, key, sizeof(key) - 1))
+			continue;
+		const char *label = strrchr(word, ':');
+		const char *first = strchr(word, ':');
+		bool dup = false;
+		int rc;
+
+		/* SIZE:ALIGN:LABEL has two colons */
+		if (!label || label == first || !ftm_reserve_mem_label_valid(label + 1))
+			continue;
+		label++;
+		for (size_t i = 0; i < nr_seen && !dup; i++)
+			dup = !strcmp(seen[i], label);
+		if (dup)
+			continue;
+		if (nr_seen < sizeof(seen) / sizeof(seen[0]))
+			snprintf(seen[nr_seen++], sizeof(seen[0]), "%s", label);
+		rc = fn(label, data);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+struct label_collect {
+	struct ftm_aperture **out;
+	size_t *n;
+};
+
+static int reserve_mem_collect_one(const char *label, void *data)
+{
+	struct label_collect *c = data;
+	int rc = aperture_append(c->out, c->n, "reserve_mem", label, 0, 0);
+
+	if (rc == 0)
+		snprintf((*c->out)[*c->n - 1].reserve_mem, FTM_RESERVE_MEM_MAX, "%s", label);
+	return rc;
+}
+
+int ftm_scan_reserve_mem(const char *procfs_root, struct ftm_aperture **out, size_t *n)
+{
+	struct label_collect c = { out, n };
+	char path[PATH_MAX], line[4096];
+	size_t got;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cmdline", procfs_root);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	got = fread(line, 1, sizeof(line) - 1, f);
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	line[got] = '\0';
+	return ftm_cmdline_reserve_mem(line, reserve_mem_collect_one, &c);
+}
+
 int ftm_sources_scan(unsigned int sources, const char *sysfs_root, const char *procfs_root,
 		     struct ftm_aperture **out, size_t *n, int errs[FTM_NR_SOURCES])
 {
@@ -481,8 +592,10 @@ int ftm_sources_scan(unsigned int sources, const char *sysfs_root, const char *p
 			rc = ftm_scan_nd(sysfs_root, out, n);
 		else if (bit == FTM_SRC_DAX)
 			rc = ftm_scan_dax(sysfs_root, out, n);
-		else
+		else if (bit == FTM_SRC_IOMEM)
 			rc = ftm_scan_iomem(procfs_root, out, n);
+		else
+			rc = ftm_scan_reserve_mem(procfs_root, out, n);
 		if (rc == -ENOMEM) {
 			free(*out);
 			*out = NULL;
@@ -616,8 +729,9 @@ int ftm_apertures_fold(struct ftm_aperture **aps, size_t *n)
 		const struct ftm_aperture *a = &(*aps)[i];
 		unsigned int idx = source_index(a->source);
 
-		if (idx == FTM_NR_SOURCES) {
-			rc = fold_push(&g, a);	/* not a scanned source: as it is */
+		/* Not a scanned source, or a label whose extent only the module knows: as it is. */
+		if (idx == FTM_NR_SOURCES || a->reserve_mem[0]) {
+			rc = fold_push(&g, a);
 			continue;
 		}
 		/* What an earlier (more specific) source kept is what this tier is cut by. */

@@ -17,9 +17,13 @@
 
 #include "libflushtm.h"
 
-#define FTM_SRC_ALL		(FTM_SRC_ND | FTM_SRC_DAX | FTM_SRC_IOMEM)
-/* What flushtmd covers when [flushtmd] has no `sources =` line. */
-#define FTM_SRC_DEFAULT		FTM_SRC_ALL
+#define FTM_SRC_ALL		(FTM_SRC_ND | FTM_SRC_DAX | FTM_SRC_IOMEM | FTM_SRC_RESERVE_MEM)
+/*
+ * What flushtmd covers when [flushtmd] has no `sources =` line: reserve_mem
+ * only when asked (a region the kernel set aside is not persistent memory;
+ * covering it is a choice, as for ftrace's persistent buffer).
+ */
+#define FTM_SRC_DEFAULT		(FTM_SRC_ND | FTM_SRC_DAX | FTM_SRC_IOMEM)
 #define FTM_DEVICE_MAX		64
 /* Range names flushtmd makes: "d-<source>-<device>". */
 #define FTM_DAEMON_PREFIX	"d-"
@@ -27,9 +31,11 @@
 
 struct ftm_aperture {
 	char name[FTM_NAME_MAX];	/* "d-nd-namespace0.0", a valid range name */
-	const char *source;		/* "nd", "dax", "iomem", "config": static */
-	char device[FTM_DEVICE_MAX];	/* "namespace0.0", "dax1.0", "20000000" */
-	uint64_t start, size;
+	const char *source;		/* "nd", "dax", "iomem", "reserve_mem", "config": static */
+	char device[FTM_DEVICE_MAX];	/* "namespace0.0", "dax1.0", "20000000", "trace" */
+	uint64_t start, size;		/* 0 for a range given by label */
+	/* A reserve_mem= label the module resolves (source reserve_mem, a config range), or "". */
+	char reserve_mem[FTM_RESERVE_MEM_MAX];
 };
 
 /*
@@ -37,8 +43,8 @@ struct ftm_aperture {
  * (a namespace: what was provisioned), dax (a device carved from one), iomem
  * (the whole platform resource); see ftm_apertures_fold().
  */
-#define FTM_NR_SOURCES		3
-/* "nd", "dax", "iomem" for one bit; NULL for anything else. */
+#define FTM_NR_SOURCES		4
+/* "nd", "dax", "iomem", "reserve_mem" for one bit; NULL for anything else. */
 const char *ftm_source_name(unsigned int bit);
 /* One word to its bit; -EINVAL for an unknown word. */
 int ftm_source_parse(const char *word, unsigned int *bit);
@@ -78,6 +84,11 @@ int ftm_aperture_set(struct ftm_aperture *ap, const char *source, const char *de
  *     named after the device.
  * iomem: each "Persistent Memory" resource of /proc/iomem, named after its
  *     start address in hex; one nested in another is not repeated.
+ * reserve_mem: each label of a reserve_mem=SIZE:ALIGN:LABEL parameter of
+ *     /proc/cmdline (the first of a label, as the kernel keeps it), named
+ *     d-reserve_mem-LABEL, start and size 0 and ->reserve_mem the label: the
+ *     region has no iomem or sysfs entry, the module looks it up.  No
+ *     cmdline file adds nothing.
  */
 int ftm_sources_scan(unsigned int sources, const char *sysfs_root, const char *procfs_root,
 		     struct ftm_aperture **out, size_t *n, int errs[FTM_NR_SOURCES]);
@@ -117,6 +128,14 @@ int ftm_extent_gaps(uint64_t start, uint64_t size, const struct ftm_extent *cove
 int ftm_scan_nd(const char *sysfs_root, struct ftm_aperture **out, size_t *n);
 int ftm_scan_dax(const char *sysfs_root, struct ftm_aperture **out, size_t *n);
 int ftm_scan_iomem(const char *procfs_root, struct ftm_aperture **out, size_t *n);
+int ftm_scan_reserve_mem(const char *procfs_root, struct ftm_aperture **out, size_t *n);
+/*
+ * The reserve_mem labels of a kernel command line, in order, each once;
+ * fn is called with each valid label (one that is not is skipped).  A
+ * non-zero return from fn stops the walk and is returned.
+ */
+typedef int (*ftm_label_fn)(const char *label, void *data);
+int ftm_cmdline_reserve_mem(const char *cmdline, ftm_label_fn fn, void *data);
 
 /*
  * The /proc/iomem parser on its own, for callers that want every line

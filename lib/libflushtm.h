@@ -159,6 +159,9 @@ bool ftm_reserve_mem_label_valid(const char *label);
  */
 int ftm_range_add_reserve_mem(const struct ftm_ctx *ctx, const char *name, const char *label,
 			      const char *owner, const char **step);
+/* Either of the two: by label when label is neither NULL nor "", else by start and size. */
+int ftm_range_add_any(const struct ftm_ctx *ctx, const char *name, uint64_t start,
+		      uint64_t size, const char *label, const char *owner, const char **step);
 /* rmdir (the kernel flushes an enabled range first); any usable name. -ENOENT if absent. */
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name);
 
@@ -190,11 +193,15 @@ const char *ftm_strerror(int err, const char *step);
 
 /* ---- configuration file (inih) --------------------------------------- */
 
-enum ftm_source { FTM_SRC_ND = 1u << 0, FTM_SRC_DAX = 1u << 1, FTM_SRC_IOMEM = 1u << 2 };
+enum ftm_source {
+	FTM_SRC_ND = 1u << 0, FTM_SRC_DAX = 1u << 1, FTM_SRC_IOMEM = 1u << 2,
+	FTM_SRC_RESERVE_MEM = 1u << 3,
+};
 
 struct ftm_conf_range {
 	char name[FTM_NAME_MAX];
-	uint64_t start, size;
+	uint64_t start, size;		/* 0 when given by reserve_mem */
+	char reserve_mem[FTM_RESERVE_MEM_MAX];	/* reserve_mem = LABEL, or "" */
 	char file[256];
 	unsigned int line;
 };

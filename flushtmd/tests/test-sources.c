@@ -267,6 +267,76 @@ static void test_fold(struct tap *t)
 	tap_ok(t, ftm_apertures_fold(&a, &n) == 0 && n == 0, "fold: an empty set");
 }
 
+struct labels {
+	char text[256];
+};
+
+static int label_cat(const char *label, void *data)
+{
+	struct labels *l = data;
+
+	snprintf(l->text + strlen(l->text), sizeof(l->text) - strlen(l->text), "%s%s",
+		 l->text[0] ? " " : "", label);
+	return 0;
+}
+
+static const char *labels_of(const char *cmdline, struct labels *l)
+{
+	l->text[0] = '\0';
+	ftm_cmdline_reserve_mem(cmdline, label_cat, l);
+	return l->text;
+}
+
+/* reserve_mem=SIZE:ALIGN:LABEL on /proc/cmdline: the daemon's reserve_mem source. */
+static void test_reserve_mem(struct tap *t, const char *proc)
+{
+	struct ftm_aperture *a = NULL;
+	struct labels l;
+	size_t n = 0;
+	int rc;
+
+	tap_ok(t, !strcmp(labels_of("console=ttyS0 reserve_mem=16M:4096:trace "
+				    "trace_instance=boot_map@trace\n", &l), "trace"),
+	       "cmdline: the label of reserve_mem=16M:4096:trace ('%s')", l.text);
+	tap_ok(t, !strcmp(labels_of("reserve_mem=1M:4096:a reserve_mem=2M:2M:b "
+				    "reserve_mem=4M:4096:a", &l), "a b"),
+	       "cmdline: several labels in order, a label twice once ('%s')", l.text);
+	tap_ok(t, !strcmp(labels_of("reserve_mem=16M:trace reserve_mem=16M:4096: "
+				    "reserve_mem=1M:4096:bad/label "
+				    "reserve_mem=1M:4096:0123456789abcdef xreserve_mem=1M:4096:x "
+				    "reserve_mem=1M:4096:ok", &l), "ok"),
+	       "cmdline: no align, an empty, bad or 16-byte label, another key: skipped ('%s')",
+	       l.text);
+	tap_ok(t, !strcmp(labels_of("a=\"x reserve_mem=1M:4096:quoted\" reserve_mem=1M:4096:q -- "
+				    "reserve_mem=1M:4096:init", &l), "q"),
+	       "cmdline: quoted words are one word, after -- is init's ('%s')", l.text);
+
+	put("proc/cmdline", "console=ttyS0 reserve_mem=16M:4096:trace reserve_mem=4M:4096:oops\n");
+	rc = ftm_scan_reserve_mem(proc, &a, &n);
+	tap_ok(t, rc == 0 && n == 2 && find(a, n, "d-reserve_mem-trace") &&
+	       !strcmp(find(a, n, "d-reserve_mem-trace")->reserve_mem, "trace") &&
+	       !strcmp(find(a, n, "d-reserve_mem-oops")->device, "oops") &&
+	       is(find(a, n, "d-reserve_mem-oops"), 0, 0) &&
+	       !strcmp(a[0].source, "reserve_mem"),
+	       "reserve_mem scan: d-reserve_mem-LABEL, by label, no address (rc %d, n %zu)", rc, n);
+	/* the fold keeps labelled apertures as they are: their extent is the kernel's */
+	rc = ftm_apertures_fold(&a, &n);
+	tap_ok(t, rc == 0 && n == 2 && find(a, n, "d-reserve_mem-trace"),
+	       "fold: labelled apertures kept (rc %d, n %zu)", rc, n);
+	free(a);
+	a = NULL;
+	n = 0;
+	rc = ftm_sources_scan(FTM_SRC_RESERVE_MEM, "/nonexistent", proc, &a, &n, NULL);
+	tap_ok(t, rc == 0 && n == 2, "sources scan: reserve_mem alone (rc %d, n %zu)", rc, n);
+	free(a);
+	a = NULL;
+	n = 0;
+	rc = ftm_sources_scan(FTM_SRC_RESERVE_MEM, "/nonexistent", "/nonexistent", &a, &n, NULL);
+	tap_ok(t, rc == 0 && n == 0, "no cmdline: an empty source (rc %d)", rc);
+	free(a);
+	put("proc/cmdline", "");
+}
+
 int main(void)
 {
 	struct tap t = { 0 };
@@ -389,13 +459,15 @@ int main(void)
 
 	char words[64];
 
-	tap_ok(&t, strcmp(ftm_sources_format(FTM_SRC_ALL, words, sizeof(words)), "nd dax iomem") == 0 &&
+	tap_ok(&t, strcmp(ftm_sources_format(FTM_SRC_ALL, words, sizeof(words)), "nd dax iomem reserve_mem") == 0 &&
+	       strcmp(ftm_sources_format(FTM_SRC_DEFAULT, words, sizeof(words)), "nd dax iomem") == 0 &&
 	       strcmp(ftm_sources_format(FTM_SRC_IOMEM | FTM_SRC_ND, words, sizeof(words)),
 		      "nd iomem") == 0 &&
 	       strcmp(ftm_sources_format(0, words, sizeof(words)), "none") == 0,
 	       "source words from the one table");
 	test_gaps(&t);
 	test_fold(&t);
+	test_reserve_mem(&t, proc);
 
 	char cmd[PATH_MAX + 16];
 

@@ -285,6 +285,13 @@ static void test_conf(struct tap *t)
 		{ "[flushtm]\njunk line\n", ":2: syntax error" },
 		{ "[flushtm\n", ":1: syntax error" },
 		{ "method = auto\n", ":1: 'method' outside any section" },
+		{ "[range r]\nreserve_mem = trace\nstart = 0x1000\n",
+		  ":1: [range r]: reserve_mem and start: a range is given by a label or by start and size, not both" },
+		{ "[range r]\nsize = 4K\nreserve_mem = trace\n", ":1: [range r]: reserve_mem and size: " },
+		{ "[range r]\nstart = 0x1000\nsize = 4K\nreserve_mem = trace\n", ":1: [range r]: reserve_mem and start" },
+		{ "[range r]\nreserve_mem = a b\n", ":2: reserve_mem 'a b': not a label" },
+		{ "[range r]\nreserve_mem = 0123456789abcdef\n", ":2: reserve_mem '0123456789abcdef': not a label" },
+		{ "[range r]\nreserve_mem = a\nreserve_mem = b\n", ":3: reserve_mem given twice" },
 	};
 	char file[256], dfile[512], err[512], big[400];
 	struct ftm_conf conf;
@@ -304,6 +311,17 @@ static void test_conf(struct tap *t)
 	       conf.ranges[0].size == 64ull << 20 && conf.ranges[0].line == 7, "range trace");
 	tap_int(t, conf.sources, FTM_SRC_ND | FTM_SRC_IOMEM, "sources");
 	ftm_conf_free(&conf);
+
+	/* A range given by a reserve_mem label; the daemon's reserve_mem source. */
+	write_str(file, "[range boot]\nreserve_mem = trace\n[range x]\nstart = 0x1000\nsize = 4K\n"
+		  "[flushtmd]\nsources = reserve_mem nd\n");
+	tap_int(t, ftm_conf_load(file, &conf, err, sizeof(err)), 0, "a reserve_mem range loads");
+	tap_ok(t, conf.nr_ranges == 2 && !strcmp(conf.ranges[0].reserve_mem, "trace") &&
+	       conf.ranges[0].start == 0 && conf.ranges[0].size == 0 &&
+	       !conf.ranges[1].reserve_mem[0], "reserve_mem = trace: the label, no start or size");
+	tap_int(t, conf.sources, FTM_SRC_ND | FTM_SRC_RESERVE_MEM, "sources = reserve_mem nd");
+	ftm_conf_free(&conf);
+	write_file(file, good, strlen(good));
 
 	/* conf.d: later files override settings and add ranges. */
 	snprintf(dfile, sizeof(dfile), "%s.d", file);
