@@ -126,3 +126,30 @@ refused() {
 	[ "$status" -eq 2 ]
 	[ ! -e "$CFS/ranges/rm" ]
 }
+
+@test "flushtmctl apply: a [range] with reserve_mem = LABEL; with a start too the whole file is refused" {
+	local conf=$BATS_TEST_TMPDIR/flushtm.conf
+	printf '[range pm]\nstart = %s\nsize = 4M\n[range both]\nreserve_mem = ftmtest\nstart = 0x20000000\n' \
+		"$PMEM_START" > "$conf"
+	run "$FTMCTL" apply "$conf"
+	[ "$status" -ne 0 ]
+	[[ $output == *"[range both]: reserve_mem and start: a range is given by a label or by start and size, not both"* ]]
+	# refused as a whole: not even the good range was made
+	[ ! -e "$CFS/ranges/pm" ] && [ ! -e "$CFS/ranges/both" ]
+	printf '[range boot-trace]\nreserve_mem = ftmtest\n' > "$conf"
+	run "$FTMCTL" apply "$conf"
+	if ! kernel_has_reserve_mem; then
+		[ "$status" -eq 1 ]
+		[[ $output == *"range boot-trace: enable: this kernel has no reserve_mem (Linux 6.11 or later has)" ]]
+		[ ! -e "$CFS/ranges/boot-trace" ]
+		return 0
+	fi
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(<"$CFS/ranges/boot-trace/owner")" = config ]
+	[ "$(<"$CFS/ranges/boot-trace/size")" = $((4 << 20)) ]
+	# the same file again changes nothing
+	local gen=$(<"$CFS/generation")
+	run "$FTMCTL" apply "$conf"
+	[ "$status" -eq 0 ]
+	[ "$(<"$CFS/generation")" = "$gen" ]
+}
