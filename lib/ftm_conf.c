@@ -248,8 +248,8 @@ static int close_section(struct conf_parse *p)
 		if (p->err_line)
 			return 0;
 		p->err_line = r->line;
-		snprintf(p->err, sizeof(p->err), "[range %s]: %s missing (or reserve_mem = LABEL)",
-			 r->name, !(p->seen & SEEN_START) ? "start" : "size");
+		snprintf(p->err, sizeof(p->err), "[range %s]: %s missing", r->name,
+			 !(p->seen & SEEN_START) ? "start" : "size");
 		return 0;
 	}
 	if (r->start + r->size < r->start) {
