@@ -2,6 +2,7 @@
 #   make            build everything
 #   make deps       install build and test dependencies (Debian 12, apt-get)
 #   make check      unit tests, then the VM suites (boots the Debian kernel in QEMU)
+#   make check-debug the module's suites on a debug kernel (lockdep, KASAN, ...)
 #   make bench      flush-engine benchmark
 #   make install    install (DESTDIR, PREFIX honoured)
 #   make demo       boot a guest with emulated pmem, show flushtm catching a panic
@@ -12,7 +13,7 @@ include mk/kernel.mk
 SUBDIRS_USER := lib flushtmctl flushtmd
 
 .PHONY: all kmod user $(SUBDIRS_USER) deps check unit-check vm-check boot-check \
-	test-progs bench sparse clean install uninstall demo
+	test-progs bench sparse clean install uninstall demo check-debug
 
 all: kmod user
 
@@ -44,6 +45,13 @@ check:
 	@scripts/ensure-deps.sh $(DEPS)
 	$(MAKE) all test-progs
 	tests/run-checks
+
+# The kmod, harden and events suites on a debug kernel (lockdep, KASAN, kmemleak,
+# UBSAN, ...) built once from linux-source-6.1 and cached (tests/debug/), in a copy
+# of the tree built against it: the main tree's build is left as it is.
+check-debug:
+	@scripts/ensure-deps.sh $(DEPS)
+	tests/run-checks --debug
 
 # Test-only programs: a module that oopses on demand, the configfs fuzzer.
 test-progs:
