@@ -53,10 +53,12 @@ check-debug:
 	@scripts/ensure-deps.sh $(DEPS)
 	tests/run-checks --debug
 
-# Test-only programs: a module that oopses on demand, the configfs fuzzer.
+# Test-only programs: a module that oopses on demand, the configfs fuzzer, the
+# traced program and the record writer of tests/host/after-crash.bats.
 test-progs:
 	$(MAKE) -C tests/modules
 	$(MAKE) -C tests/fuzz
+	$(MAKE) -C tests/progs
 
 unit-check: user
 	tests/run-checks --unit
@@ -72,7 +74,7 @@ bench:
 
 clean:
 	$(MAKE) -C kmod clean
-	for d in $(SUBDIRS_USER) bench tests/modules tests/fuzz; do $(MAKE) -C $$d clean || exit 1; done
+	for d in $(SUBDIRS_USER) bench tests/modules tests/fuzz tests/progs; do $(MAKE) -C $$d clean || exit 1; done
 	rm -rf build
 
 -include mk/install.mk
