@@ -171,7 +171,7 @@ int main(void)
 	struct ftmd_plan p;
 	struct model m;
 
-	printf("1..28\n");
+	printf("1..32\n");
 
 	/* nothing wanted, nothing held */
 	memset(&m, 0, sizeof(m));
@@ -390,5 +390,37 @@ int main(void)
 	}
 	tap_ok(&t, fuzz_ok, "2000 random states: cover kept, no bad op, one plan converges");
 	tap_ok(&t, fuzz_fail_ok, "... and with a refused add, cover is still kept");
+
+	/* By label (the reserve_mem source, a config range): the kernel fills the extent. */
+	memset(&m, 0, sizeof(m));
+	want_set(&w[0], "reserve_mem", "trace", 0, 0);
+	snprintf(w[0].reserve_mem, sizeof(w[0].reserve_mem), "trace");
+	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
+	tap_ok(&t, ops_are(&p, (const char *const[]){ "add d-reserve_mem-trace", NULL }) &&
+	       !strcmp(p.ops[0].reserve_mem, "trace") && p.ops[0].start == 0 && p.ops[0].size == 0,
+	       "a labelled aperture is added by its label");
+	ftmd_plan_free(&p);
+	hold(&m, "d-reserve_mem-trace", 0x3da00000, 16 * M, OWN, true);
+	snprintf(m.r[0].reserve_mem, sizeof(m.r[0].reserve_mem), "trace");
+	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
+	tap_ok(&t, p.nr_ops == 0 && p.nr_kept == 1,
+	       "held with that label and the region the kernel found: kept, not replaced");
+	ftmd_plan_free(&p);
+	snprintf(m.r[0].reserve_mem, sizeof(m.r[0].reserve_mem), "other");
+	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
+	tap_ok(&t, ops_are(&p, (const char *const[]){ "add d-reserve_mem-trace:1",
+		"del d-reserve_mem-trace", "add d-reserve_mem-trace", "del d-reserve_mem-trace:1",
+		NULL }) && !strcmp(p.ops[0].reserve_mem, "trace") && !strcmp(p.ops[2].reserve_mem, "trace"),
+	       "held with another label: replaced through a temporary, by label");
+	ftmd_plan_free(&p);
+	memset(&m, 0, sizeof(m));
+	hold(&m, "boot", 0x3da00000, 16 * M, "config", true);
+	snprintf(m.r[0].reserve_mem, sizeof(m.r[0].reserve_mem), "trace");
+	want_set(&w[0], FTM_SOURCE_CONFIG, "boot", 0, 0);
+	snprintf(w[0].reserve_mem, sizeof(w[0].reserve_mem), "trace");
+	ftmd_plan_make(w, 1, m.r, m.n, OWN, &p);
+	tap_ok(&t, p.nr_ops == 0 && p.nr_kept == 1,
+	       "a config range by label that apply made is the daemon's cover too");
+	ftmd_plan_free(&p);
 	return t.failed ? 1 : 0;
 }
