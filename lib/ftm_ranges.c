@@ -237,7 +237,8 @@ int ftm_range_list(const struct ftm_ctx *ctx, struct ftm_range **ranges, size_t 
 		goto fail;
 	}
 	closedir(dir);
-	qsort(list, count, sizeof(*list), range_cmp);
+	if (count > 1)	/* qsort(NULL, 0, ...) is undefined (UBSan) */
+		qsort(list, count, sizeof(*list), range_cmp);
 	*ranges = list;
 	*n = count;
 	return 0;
