@@ -364,7 +364,7 @@ static ssize_t ftm_range_enabled_store(struct config_item *item, const char *pag
 	if (on)
 		ret = ftm_range_enable(r);
 	else
-		ret = ftm_range_disable(r, GFP_KERNEL);
+		ret = ftm_range_disable(r, GFP_KERNEL | __GFP_NOWARN);
 	mutex_unlock(&ftm_cfg_lock);
 	return ret ? ret : count;
 }

@@ -4,7 +4,7 @@
  * decision for every hook, ftm_use_cache()), walks the set (split over CPUs
  * in process context), fences, counts, and logs the one line interface.md
  * specifies.  A flush of nothing (no enabled range in reach) does nothing:
- * no write back, no count, no line.
+ * no write back and no line; the event is counted in fired only.
  *
  * Entry points by context:
  *  ftm_flush_crash()   panic, die, nmi: lockless (RCU), this CPU walks; with
@@ -180,8 +180,11 @@ static void ftm_run(enum ftm_hook_id hook, const struct ftm_span *spans, unsigne
 	int cpu;
 	u64 t0, done, ns;
 
-	if (!bytes)
+	if (!bytes) {
+		if (hook != FTM_HOOK_NONE)
+			atomic64_inc(&ftm_hooks[hook].fired);
 		return;
+	}
 	cache = ftm_use_cache(bytes);
 	cpu = raw_smp_processor_id();
 	if (ctx == FTM_CTX_CRASH) {
@@ -219,8 +222,10 @@ static void ftm_run_set(enum ftm_hook_id hook, const struct ftm_set *set, enum f
 {
 	unsigned int i;
 
-	if (!set || !set->bytes)
+	if (!set || !set->bytes) {
+		ftm_run(hook, NULL, 0, 0, 0, ctx);
 		return;
+	}
 	ftm_run(hook, set->spans, set->nr_spans, set->extents, set->bytes, ctx);
 	for (i = 0; i < set->nr_ranges; i++)
 		atomic64_add(set->ranges[i].size, set->ranges[i].flushed_bytes);
@@ -317,7 +322,7 @@ int ftm_flush_phys_range(enum ftm_hook_id hook, u64 start, u64 size, bool whole,
 	mutex_lock(&ftm_flush_lock);
 	set = rcu_dereference_protected(ftm_live_set, lockdep_is_held(&ftm_flush_lock));
 	if (set && set->nr_spans) {
-		spans = kmalloc_array(set->nr_spans, sizeof(*spans), GFP_KERNEL);
+		spans = kvmalloc_array(set->nr_spans, sizeof(*spans), GFP_KERNEL);
 		if (!spans) {
 			ret = -ENOMEM;
 			goto out;
@@ -348,7 +353,7 @@ int ftm_flush_phys_range(enum ftm_hook_id hook, u64 start, u64 size, bool whole,
 out:
 	mutex_unlock(&ftm_flush_lock);
 	cpus_read_unlock();
-	kfree(spans);
+	kvfree(spans);
 	return ret;
 }
 

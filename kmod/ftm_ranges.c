@@ -272,7 +272,13 @@ static struct ftm_set *ftm_set_build(gfp_t gfp)
 	list_for_each_entry(r, &ftm_live_ranges, live)
 		n++;
 	sz = sizeof(*set) + n * (sizeof(struct ftm_span) + sizeof(struct ftm_set_range));
-	set = kzalloc(sz, gfp);
+	/*
+	 * kvzalloc: a set of more than ~200 ranges is past the largest slab,
+	 * and __GFP_NOFAIL (rmdir) is only honoured, without a warning, by
+	 * the vmalloc fallback for such sizes.  Event paths read vmalloc'ed
+	 * memory fine, NMI included (x86-64 maps it in every page table).
+	 */
+	set = kvzalloc(sz, gfp);
 	if (!set)
 		return NULL;
 	set->spans = (struct ftm_span *)(set + 1);
@@ -379,7 +385,7 @@ int ftm_range_enable(struct ftm_range *r)
 	mutex_lock(&ftm_flush_lock);
 	if (ftm_range_offline(r)) {
 		mutex_unlock(&ftm_flush_lock);
-		kfree(set);
+		kvfree(set);
 		ftm_refuse("range " FTM_NAMEFMT ": memory at 0x%llx is offline or going offline\n",
 			   FTM_NAMEARG(config_item_name(&r->item)), r->start);
 		ret = -EBUSY;
@@ -396,7 +402,7 @@ int ftm_range_enable(struct ftm_range *r)
 	 * times.
 	 */
 	if (set)
-		kfree_rcu(set, rcu);
+		kvfree_rcu(set, rcu);
 	return 0;
 
 err_unmap:
@@ -434,7 +440,7 @@ int ftm_range_disable(struct ftm_range *r, gfp_t gfp)
 	set = ftm_set_replace(set);
 	/* The withdrawn range is unmapped below: wait out every reader. */
 	synchronize_rcu();
-	kfree(set);
+	kvfree(set);
 	memunmap(r->virt);
 	r->virt = NULL;
 	r->enabled = false;
@@ -456,7 +462,7 @@ int ftm_ranges_withdraw_window(u64 start, u64 end)
 	list_for_each_entry_safe(r, tmp, &ftm_live_ranges, live) {
 		if (r->start >= end || start >= r->start + r->size)
 			continue;
-		ret = ftm_range_disable(r, GFP_KERNEL);
+		ret = ftm_range_disable(r, GFP_KERNEL | __GFP_NOWARN);
 		if (ret)
 			break;
 	}
@@ -532,5 +538,5 @@ void ftm_ranges_exit(void)
 	unregister_memory_notifier(&ftm_memory_nb);
 	old = rcu_replace_pointer(ftm_live_set, NULL, true);
 	synchronize_rcu();
-	kfree(old);
+	kvfree(old);
 }
