@@ -60,7 +60,17 @@ assert_every() {
 
 @test "lockdep: no report, and lockdep still on after every command that returned" {
 	assert_none 'possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning to user space|bad unlock balance|held lock freed|lock held at task exit|BUG: (MAX_|looking up invalid subclass)|trying to register non-static key|Voluntary context switch within RCU|circular locking dependency|possible irq lock inversion|HARDIRQ-safe -> HARDIRQ-unsafe|SOFTIRQ-safe -> SOFTIRQ-unsafe' "lockdep report"
-	assert_none 'lockdep debug_locks=0' "lockdep turned off"
+	# Lockdep also turns itself off at an oops (the kernel is tainted "lockdep
+	# unreliable"), and the events suite provokes some: off with no oops in the
+	# log is a report these patterns do not know.
+	local f bad=0
+	while read -r f; do
+		grep -q 'lockdep debug_locks=0' "$f" || continue
+		grep -qE ': [0-9a-f]{4} \[#[0-9]+\]' "$f" && continue
+		echo "lockdep turned off with no oops in $f" >&2
+		bad=1
+	done < <(logs)
+	[ "$bad" = 0 ]
 	# at least one guest's command returned and lockdep was on at its end
 	cat $(logs) | grep -q 'lockdep debug_locks=1'
 }
