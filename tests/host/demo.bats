@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# kernels: one (make demo and make check from a clean clone: the build, not a kernel)
 # First contact: the README's two commands, `make demo` and `make check`, as the
 # very first commands in a clean clone of HEAD on a machine without the kernel
 # headers.  Each runs the clone's real top-level make in a private mount

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# kernels: one (installing into a staging tree: no guest)
 # make install / uninstall into a staging tree, the generated units, the man
 # pages, bash completion and DKMS.  Runs on the host; changes nothing outside
 # its temporary directories.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# kernels: one (it boots the cached kernel that has reserve_mem itself)
 # ftrace's persistent ring buffer on a reserve_mem region, covered by flushtm,
 # across a panic and a warm reboot, on a kernel that has reserve_mem (Linux
 # 6.11 on; here Debian's 6.12 from bookworm-backports, as scripts/fetch-kernel.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# kernels: one (the harness itself)
 # Tests of tests/vm/vm-run and tests/vm/qmp themselves.  Each boot costs 8-30 s
 # under TCG, so claims that need the same kind of guest share one boot: the first
 # test that needs it boots it (booted), each test then judges its own part of
