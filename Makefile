@@ -1,7 +1,7 @@
 # flushtm: kernel module, library, CLI, daemon.
 #   make            build everything
 #   make deps       install build and test dependencies (Debian 12, apt-get)
-#   make check      unit tests, then the VM suites (boots the Debian kernel in QEMU)
+#   make check      unit tests, the VM suites on 6.1 and 6.12 (QEMU), the debug kernel's
 #   make check-debug the module's suites on a debug kernel (lockdep, KASAN, ...)
 #   make bench      flush-engine benchmark
 #   make install    install (DESTDIR, PREFIX honoured)
@@ -29,10 +29,16 @@ sparse:
 	$(MAKE) -C kmod C=1
 
 # Debian 12 packages needed to build and to run every test.
+# Beyond the build and the 6.1 guests: dwarves (BTF of the module built for 6.12,
+# whose kernel is fetched into a cache by scripts/fetch-kernel.sh, not
+# installed), linux-source-6.1 and its build tools (the debug kernel of
+# tests/debug), LTTng and babeltrace2 (tests/host/after-crash.bats).
 DEPS := build-essential pkg-config linux-headers-amd64 linux-image-amd64 \
 	libkmod-dev libinih-dev libsystemd-dev libjson-c-dev libpmem-dev \
 	qemu-system-x86 busybox-static kmod cpio socat kexec-tools ndctl daxctl \
-	bats jq sparse man-db groff-base bash-completion systemd dkms
+	bats jq sparse man-db groff-base bash-completion systemd dkms dwarves \
+	linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils \
+	lttng-tools liblttng-ust-dev babeltrace2
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi
@@ -40,11 +46,14 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
 
 # Installs what the tests need first (quiet when all is there), then builds
-# everything the suites use, so that suites running side by side find it built.
+# everything the suites use, so that suites running side by side find it built;
+# then every kind of suite: unit, the VM and boot suites on each kernel of
+# KERNELS (default "6.1 6.12"; make check KERNELS=6.1 for one), and the debug
+# kernel's (check-debug).
 check:
 	@scripts/ensure-deps.sh $(DEPS)
 	$(MAKE) all test-progs
-	tests/run-checks
+	tests/run-checks --unit --vm --boot --debug
 
 # The kmod, harden and events suites on a debug kernel (lockdep, KASAN, kmemleak,
 # UBSAN, ...) built once from linux-source-6.1 and cached (tests/debug/), in a copy
@@ -69,7 +78,7 @@ vm-check: all test-progs
 boot-check: all
 	tests/run-checks --boot
 
-bench:
+bench: user
 	$(MAKE) -C bench run
 
 clean:
