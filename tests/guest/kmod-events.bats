@@ -2,9 +2,10 @@
 # flushtm.ko in-guest events: cpu_offline (a 2-CPU guest), exit (enrolled
 # processes), an NMI that reaches one CPU only (as a BMC's does), memory
 # going offline under a range.  Events that bring the guest down are tested
-# from the host (tests/host/events.bats).  movablecore puts the top 256 MiB
-# of RAM in ZONE_MOVABLE, whose blocks can be taken offline.
-# vm: --smp 2 --timeout 900 --append movablecore=256M
+# from the host (tests/host/events.bats).  movablecore puts the top 512 MiB
+# of RAM in ZONE_MOVABLE, whose blocks can be taken offline (unless early
+# boot reserved a page in them, as the debug kernel does near the top).
+# vm: --smp 2 --timeout 900 --append movablecore=512M
 
 load helpers
 
@@ -142,10 +143,11 @@ every_cpu_wrote_back() {
 	[ "$(ftm_field bytes "$line")" = $PMEM_SIZE ]
 }
 
-# movable_block: a ZONE_MOVABLE memory block, online, wholly System RAM;
-# sets FTM_MEMBLOCK (its sysfs directory) and FTM_MEMBLOCK_START.
+# movable_block: a ZONE_MOVABLE memory block, online, wholly System RAM,
+# that can be taken offline (tried: offline, then online again); sets
+# FTM_MEMBLOCK (its sysfs directory) and FTM_MEMBLOCK_START.
 movable_block() {
-	local bs m zones state start lo hi rest
+	local bs m zones state start lo hi rest i
 	bs=$((0x$(</sys/devices/system/memory/block_size_bytes)))
 	for m in /sys/devices/system/memory/memory*; do
 		read -r state < $m/state
@@ -154,13 +156,18 @@ movable_block() {
 		start=$((${m##*memory} * bs))
 		while IFS='- ' read -r lo hi rest; do
 			[ "$rest" = ": System RAM" ] || continue
-			if [ $((0x$lo)) -le $start ] && [ $((0x$hi)) -ge $((start + bs - 1)) ]; then
-				FTM_MEMBLOCK=$m FTM_MEMBLOCK_START=$start
-				return 0
-			fi
+			[ $((0x$lo)) -le $start ] && [ $((0x$hi)) -ge $((start + bs - 1)) ] || continue
+			for i in 1 2 3; do
+				ftm_write $m/state offline > /dev/null && break
+			done
+			[ "$(<$m/state)" = offline ] || continue
+			echo online_movable > $m/state
+			FTM_MEMBLOCK=$m FTM_MEMBLOCK_START=$start
+			ftm_dmesg_clear
+			return 0
 		done < /proc/iomem
 	done
-	echo "no movable block wholly in System RAM (movablecore= on the vm line?)" >&2
+	echo "no movable block wholly in System RAM can go offline (movablecore= on the vm line?)" >&2
 	return 1
 }
 
