@@ -319,6 +319,10 @@ ftm_exec_chain() {
 	mkfifo "$BATS_TEST_TMPDIR/go"
 	bash -c "read -r _ < '$BATS_TEST_TMPDIR/go'; exec sleep 300" &
 	pid=$!
+	# bats forks a subshell that execs bash -c: enrol after that exec, which
+	# would flush once more if the pid were enrolled before it
+	local argv=()
+	until { mapfile -t -d '' argv < "/proc/$pid/cmdline" && [ "${argv[1]:-}" = -c ]; } 2>/dev/null; do :; done
 	echo $pid > $CFS/hooks/exit/pids
 	echo go > "$BATS_TEST_TMPDIR/go"
 	until { read -r comm < "/proc/$pid/comm" && [ "$comm" = sleep ]; } 2>/dev/null; do :; done
