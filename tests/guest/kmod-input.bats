@@ -304,15 +304,18 @@ iomem_hole() {
 	echo "$w writes in $ms ms, $n logged, budget $budget" >&2
 	[ "$n" -ge 1 ]
 	[ "$n" -le "$budget" ]
-	# and by the kernel's own clock no second of the burst logged more than 50
+	# and by the kernel log's own clock no second of the burst logged more
+	# than two windows' worth: the windows are counted in jiffies, which in a
+	# TCG guest catch up in jumps against the log's clock (on 6.12, 51 lines
+	# once fell within 1 s by the timestamps while the budget held)
 	while IFS= read -r line; do
 		[[ $line =~ ^\[\ *([0-9]+)\.([0-9]{6})\]\ flushtm:\ range\ r:\ start ]] &&
 			ts+=($((10#${BASH_REMATCH[1]} * 1000000 + 10#${BASH_REMATCH[2]})))
 	done <<<"$log"
 	[ ${#ts[@]} = "$n" ]
-	for ((i = 0; i + 50 < ${#ts[@]}; i++)); do
-		[ $((ts[i + 50] - ts[i])) -ge 1000000 ] ||
-			{ echo "51 lines within 1 s from line $i" >&2; return 1; }
+	for ((i = 0; i + 100 < ${#ts[@]}; i++)); do
+		[ $((ts[i + 100] - ts[i])) -ge 1000000 ] ||
+			{ echo "101 lines within 1 s from line $i" >&2; return 1; }
 	done
 	# the burst spent this second's log budget: a reload gives the tests
 	# after it theirs (ftm_kmod_clean does not renew it)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# kernels: one (it installs DKMS for every kernel with headers itself, 6.12 included)
 # `make install` into the guest's (overlay) root, for real: depmod, modprobe
 # and libkmod find the module, man and bash-completion find their files,
 # systemd-analyze accepts the units with everything in place; then
