@@ -244,6 +244,31 @@ int cmd_flush(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* set crash-budget auto|MS */
+static int cmd_set_budget(struct ctl *ctl, const char *value)
+{
+	int ret;
+
+	if (!ftm_crash_budget_valid(value)) {
+		ctl_err("set crash-budget", "%s: %s", value, ftm_strerror(-EINVAL, "crash-budget"));
+		return CTL_USAGE;
+	}
+	if (!ctl_need_module(ctl, "set"))
+		return CTL_FAIL;
+	ret = ftm_set_crash_budget(ctl->ftm, value);
+	if (ret < 0) {
+		ctl_err("set crash-budget", "%s: %s", value, ftm_strerror(ret, "crash-budget"));
+		return CTL_FAIL;
+	}
+	if (ctl->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "crash_budget_ms", json_object_new_string(value));
+		ctl_json_print(o);
+	}
+	return CTL_OK;
+}
+
 int cmd_set(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
 	uint64_t bytes = 0;
@@ -253,9 +278,11 @@ int cmd_set(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 	ret = ctl_parse(ctl, cmd, &argc, &argv, 2, 2, NULL);
 	if (ret >= 0)
 		return ret;
+	if (!strcmp(argv[0], "crash-budget"))
+		return cmd_set_budget(ctl, argv[1]);
 	method = !strcmp(argv[0], "method");
 	if (!method && strcmp(argv[0], "cache-threshold")) {
-		ctl_err("set", "%s: unknown setting (method, cache-threshold)", argv[0]);
+		ctl_err("set", "%s: unknown setting (method, cache-threshold, crash-budget)", argv[0]);
 		return CTL_USAGE;
 	}
 	if (method && !ftm_method_valid(argv[1])) {

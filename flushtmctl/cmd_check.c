@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ftm_metrics.h"
 #include "ftm_sources.h"
 
 struct audit {
@@ -251,28 +252,24 @@ int cmd_check(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 			ctl_err("check", "reading ranges: %s", ftm_strerror(ret, NULL));
 			return CTL_FAIL;
 		}
-		a.covers = calloc(n ? n : 1, sizeof(*a.covers));
-		if (!a.covers) {
+		/*
+		 * Only enabled ranges cover anything; one not read whole is not
+		 * counted.  The library's rule, which the metrics use too.
+		 */
+		if (ftm_covers_from_ranges(all, n, &a.covers, &a.nr_covers) < 0) {
 			json_object_put(a.doc);
 			json_object_put(a.gaps);
 			free(all);
 			ctl_err("check", "%s", strerror(ENOMEM));
 			return CTL_FAIL;
 		}
-		/* Only enabled ranges cover anything; one not read whole is not counted. */
 		for (size_t i = 0; i < n; i++) {
 			char name[FTM_NAME_ESCAPED_MAX];
 
-			if (all[i].error) {
+			if (all[i].error)
 				gap(&a, "unreadable", "range %s: cannot read it: %s; what it covers "
 				    "is not counted", ftm_name_escape(all[i].name, name, sizeof(name)),
 				    ftm_strerror(all[i].error, NULL));
-				continue;
-			}
-			if (all[i].enabled && all[i].size) {
-				a.covers[a.nr_covers].start = all[i].start;
-				a.covers[a.nr_covers++].size = all[i].size;
-			}
 		}
 	}
 	audit_apertures(&a, FTM_SRC_IOMEM, "persistent memory (/proc/iomem)", "persistent memory",

@@ -76,6 +76,10 @@ static struct json_object *json_flush(const struct ftm_flush_line *f)
 	json_object_object_add(o, "method", json_object_new_string(f->method));
 	json_object_object_add(o, "ns", json_object_new_uint64(f->ns));
 	json_object_object_add(o, "cpu", json_object_new_int64(f->cpu));
+	if (f->cpus) {
+		json_object_object_add(o, "cpus", json_object_new_int64(f->cpus));
+		json_object_object_add(o, "taken", json_object_new_int64(f->taken));
+	}
 	json_object_object_add(o, "uptime", f->uptime >= 0 ? json_seconds(f->uptime) : NULL);
 	return o;
 }
@@ -125,6 +129,8 @@ static void print_flush(const char *label, const struct ftm_flush_line *f)
 	printf("%-10s hook=%s ranges=%u bytes=%" PRIu64 " (%s) method=%s ns=%" PRIu64 " cpu=%u",
 	       label, f->hook, f->ranges, f->bytes, ftm_format_size(f->bytes, size, sizeof(size)),
 	       f->method, f->ns, f->cpu);
+	if (f->cpus)
+		printf(" cpus=%u taken=%u", f->cpus, f->taken);
 	if (f->uptime >= 0)
 		printf(" at %.6f s", f->uptime);
 	putchar('\n');
@@ -196,8 +202,11 @@ void ctl_last_status(const struct ctl *ctl, struct json_object *doc)
 	const struct ftm_flush_line *f = &last.flush[last.nflush - 1];
 
 	printf("last boot: ended by hook %s, %.1f s before this boot: %u range%s, %s, method %s, "
-	       "%" PRIu64 " ns, cpu %u\n", f->hook, gap(&last), f->ranges, f->ranges == 1 ? "" : "s",
+	       "%" PRIu64 " ns, cpu %u", f->hook, gap(&last), f->ranges, f->ranges == 1 ? "" : "s",
 	       ftm_format_size(f->bytes, size, sizeof(size)), f->method, f->ns, f->cpu);
+	if (f->cpus)
+		printf(" of %u, %u part%s taken over", f->cpus, f->taken, f->taken == 1 ? "" : "s");
+	putchar('\n');
 }
 
 void ctl_pstore_check(const struct ctl *ctl, struct json_object *doc)

@@ -204,10 +204,14 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 	struct ftm_range *ranges;
 	struct ftm_hook *hooks;
 	size_t nr_hooks = 0, nr_ranges = 0;
+	const char *format = NULL;
 	char b1[16];
 	int ret;
 
-	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 0, NULL);
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 0, 0, &format);
+	if (ret >= 0)
+		return ret;
+	ret = ctl_stats_format(ctl, cmd, format);
 	if (ret >= 0)
 		return ret;
 	if (!ctl_need_module(ctl, "stats"))

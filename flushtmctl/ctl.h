@@ -77,6 +77,12 @@ struct json_object *ctl_json_hook(const struct ftm_hook *h, bool counters);
 
 int cmd_status(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+/*
+ * stats --format (cmd_stats.c): -1 to go on with text (or JSON, which
+ * --format json turns on); else the exit status (prometheus printed, or a
+ * usage error).
+ */
+int ctl_stats_format(struct ctl *ctl, const struct command *cmd, const char *format);
 int cmd_range_list(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_enable(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_range_add(struct ctl *ctl, const struct command *cmd, int argc, char **argv);

@@ -12,9 +12,7 @@
 
 #include "ctl.h"
 
-#ifndef FLUSHTM_VERSION
-#define FLUSHTM_VERSION "0.1"
-#endif
+/* FLUSHTM_VERSION: from debian/changelog, by mk/version.mk. */
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "",
@@ -46,11 +44,16 @@ static const struct command commands[] = {
 	{ "flush", cmd_flush, "[NAME]",
 	  "flush every enabled range now, or range NAME",
 	  "Returns when done.  Counted under the manual hook.", NULL, false },
-	{ "stats", cmd_stats, "",
+	{ "stats", cmd_stats, "[--format text|json|prometheus]",
 	  "counters of every hook and range",
 	  "For each hook: times fired, bytes flushed, duration of the last and of the\n"
-	  "longest flush.  For each range: bytes flushed.", NULL, false },
-	{ "set", cmd_set, "method|cache-threshold VALUE",
+	  "longest flush.  For each range: bytes flushed.  --format json is --json.\n"
+	  "--format prometheus: the Prometheus text exposition format, as flushtmd writes\n"
+	  "it for node_exporter's textfile collector: hooks, ranges (size, enabled,\n"
+	  "flushed bytes, owner as a label), persistent memory covered and uncovered as\n"
+	  "check counts it, module loaded, interface version; exits 0 when the module is\n"
+	  "not loaded (flushtm_module_loaded 0).", "format", false },
+	{ "set", cmd_set, "method|cache-threshold|crash-budget VALUE",
 	  "set the flush method or the cache threshold",
 	  "method lines: write back each cache line of each range.  method cache: write back\n"
 	  "whole caches on every CPU.  method auto: lines unless the enabled ranges total\n"

@@ -258,7 +258,7 @@ static void reconcile_done(struct ftmd *d)
 	d->retry_at = 0;
 }
 
-static void reconcile(struct ftmd *d)
+static void reconcile_once(struct ftmd *d)
 {
 	struct want w = { 0 };
 	struct ftm_range *held = NULL;
@@ -359,6 +359,13 @@ static void reconcile(struct ftmd *d)
 		retry_later(d);
 	else
 		reconcile_done(d);
+}
+
+/* A reconcile, then the metrics file (at most once an interval). */
+static void reconcile(struct ftmd *d)
+{
+	reconcile_once(d);
+	ftmd_textfile_kick(&d->textfile, d->event);
 }
 
 /*
@@ -478,6 +485,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	ftm_sources_format(conf_sources(&d->conf), words, sizeof(words));
 	ftmd_logf(&d->log, LOG_INFO, "configuration reloaded: sources %s, %zu static ranges",
 		  words, d->conf.nr_ranges);
+	ftmd_textfile_setup(&d->textfile, d->event, &d->conf);
 	reconcile(d);
 	return 0;
 }
@@ -543,6 +551,13 @@ int ftmd_init(struct ftmd *d, const struct ftmd_options *opt, const struct ftmd_
 		ftmd_logf(&d->log, LOG_ERR, "event loop: %s", strerror(-rc));
 		return rc;
 	}
+	d->textfile.ctx = d->ctx;
+	d->textfile.sysfs = opt->sysfs;
+	d->textfile.procfs = opt->procfs;
+	d->textfile.log = &d->log;
+	rc = ftmd_textfile_setup(&d->textfile, d->event, &d->conf);
+	if (rc < 0)
+		return rc;
 	rc = ftmd_uevents_new(d->event, &d->log, on_uevent, d, &d->uevents);
 	if (rc < 0) {
 		ftmd_logf(&d->log, LOG_ERR, "device events: %s", strerror(-rc));
@@ -571,6 +586,7 @@ int ftmd_run(struct ftmd *d)
 void ftmd_fini(struct ftmd *d)
 {
 	d->uevents = ftmd_uevents_free(d->uevents);
+	ftmd_textfile_fini(&d->textfile);
 	d->settle = sd_event_source_disable_unref(d->settle);
 	d->tick = sd_event_source_disable_unref(d->tick);
 	d->event = sd_event_unref(d->event);

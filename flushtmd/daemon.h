@@ -15,6 +15,7 @@
 #include "ftm_sources.h"
 #include "libflushtm.h"
 #include "log.h"
+#include "textfile.h"
 #include "uevent.h"
 
 struct ftmd_options {
@@ -57,6 +58,7 @@ struct ftmd {
 	bool ready;			/* READY=1 sent */
 	bool idle;			/* nothing to cover, and said so */
 	unsigned long reconciles;
+	struct ftmd_textfile textfile;	/* the node_exporter metrics file */
 };
 
 /* 0, or a negative errno after logging why. */

@@ -12,13 +12,14 @@
  * resource tree says it lies wholly in System RAM or persistent memory.
  * Flushes here take cpus_read_lock() then ftm_flush_lock, walk the live
  * set, and split a large walk over the online CPUs (per-CPU work items,
- * each part fenced on its CPU); cache method uses wbinvd on every CPU.
+ * each part fenced on its CPU); cache method writes back the whole cache
+ * of every CPU (where the arch has it: ftm_arch_has_cache()).
  *
  * cpu_offline (cpuhp teardown, on the dying CPU, hotplug lock held for
  * write): reads the set under rcu_read_lock(), walks it on this CPU only;
  * takes no mutex (a split flush waiting for cpus_read_lock() while holding
- * one would deadlock) and never splits; cache method: this CPU's wbinvd,
- * which is the cache going away.
+ * one would deadlock) and never splits; cache method: this CPU's whole
+ * cache, which is the cache going away.
  *
  * Panic (notifier, other CPUs stopped, interrupts off), die (DIE_OOPS
  * notifier) and NMI (unknown-NMI handler): no lock, no allocation, no IPI,
@@ -31,21 +32,21 @@
  *
  * CACHES OF OTHER CPUS
  *
- * Method lines (clwb, else clflushopt, else clflush) acts on the whole
- * coherence domain: one CPU writing back a line writes it back from
- * whichever cache holds it, so lines needs no help from other CPUs.
- * Method cache (wbinvd) only reaches the executing CPU's cache.  In
- * process context flushtm runs it on every CPU.  At panic the other CPUs
- * are stopped before the panic notifiers run, so while the panic hook is
- * armed with a method that may pick cache, smp_ops.stop_other_cpus and
- * crash_stop_other_cpus are decorated (arch/x86/ftm_x86.c): first an NMI
- * asks each other CPU to wbinvd its own cache and acknowledge, with a
- * bounded wait of 100 ms, then the original stop runs.  A CPU may dirty
- * lines between its acknowledgement and its halt; lines has no such
- * window, which is one more reason auto prefers lines below
- * cache_threshold.  die and nmi use wbinvd on the CPU they run on (other
- * CPUs stay up after an oops; an external NMI reaches every CPU, and each
- * writes back its own cache).
+ * Method lines (the arch's line write back, arch/<arch>/ftm_arch.h) acts
+ * on the whole coherence domain: one CPU writing back a line writes it
+ * back from whichever cache holds it, so lines needs no help from other
+ * CPUs.  Method cache (a whole-cache write back, where the arch has one)
+ * only reaches the executing CPU's cache.  In process context flushtm
+ * runs it on every CPU.  At panic the other CPUs are stopped before the
+ * panic notifiers run, so while the panic hook is armed with a method
+ * that may pick cache, the arch makes the other CPUs write back their own
+ * caches before they stop (ftm_arch_panic_cache_arm(): a bounded
+ * handshake, then the original stop).  A CPU may dirty lines between its
+ * acknowledgement and its halt; lines has no such window, which is one
+ * more reason auto prefers lines below cache_threshold.  die and nmi
+ * write back the cache of the CPU they run on (other CPUs stay up after
+ * an oops; an external NMI reaches every CPU, and each writes back its
+ * own cache).
  *
  * UNLOAD
  *
@@ -64,7 +65,6 @@
 #include <linux/ratelimit.h>
 
 #include "ftm.h"
-#include "ftm_arch.h"
 #include "ftm_arch_ops.h"
 #include "flushtm.h"
 
@@ -96,13 +96,13 @@ EXPORT_SYMBOL_GPL(flushtm_flush_phys);
  */
 int flushtm_report_aperture(phys_addr_t phys, size_t size)
 {
+	const u64 line = ftm_engine_line_size();
 	u64 end;
 
 	if (!size || check_add_overflow((u64)phys, (u64)size, &end) ||
-	    end > U64_MAX - (FTM_LINE_SIZE - 1))
+	    end > U64_MAX - (line - 1))
 		return -EINVAL;
-	return ftm_ranges_withdraw_window(round_down(phys, FTM_LINE_SIZE),
-					  round_up(end, FTM_LINE_SIZE));
+	return ftm_ranges_withdraw_window(round_down(phys, line), round_up(end, line));
 }
 EXPORT_SYMBOL_GPL(flushtm_report_aperture);
 
@@ -116,8 +116,9 @@ static int ftm_llc_leaf(struct device *dev, void *data)
 	const struct cacheinfo *ci = dev_get_drvdata(dev);
 	struct ftm_llc *llc = data;
 
+	/* (a leaf of size 0: a level the firmware describes without a size) */
 	if (ci && (ci->type == CACHE_TYPE_UNIFIED || ci->type == CACHE_TYPE_DATA) &&
-	    ci->level > llc->level) {
+	    ci->size && ci->level > llc->level) {
 		llc->level = ci->level;
 		llc->bytes = ci->size;
 	}
@@ -134,8 +135,8 @@ static int ftm_is_cache_dir(struct device *dev, void *data)
  * cacheinfo, the source of /sys/devices/system/cpu/cpuN/cache/ (each
  * indexN device's driver data is its struct cacheinfo; the cacheinfo
  * lookups themselves are not exported): the highest level that holds data.
- * x86's boot_cpu_data.x86_cache_size is the L2 on AMD, so it is only the
- * fallback.
+ * What the CPU itself reports (ftm_arch_llc_bytes()) is only the fallback:
+ * on some CPUs it is not the last level.
  */
 static u64 ftm_llc_bytes(unsigned int *level)
 {
@@ -192,6 +193,9 @@ static int __init flushtm_init(void)
 		goto err_ranges;
 	}
 	ftm_log_loaded();
+	pr_info("lines: write back %s, invalidate %s, %u-byte lines\n",
+		ftm_engine_insn(FTM_LINE_WRITEBACK), ftm_engine_insn(FTM_LINE_INVALIDATE),
+		ftm_engine_line_size());
 	if (level)
 		pr_info("last-level cache: L%u, %llu bytes (cacheinfo); cache_threshold %llu\n",
 			level, llc, ftm_cache_threshold);
@@ -224,3 +228,4 @@ module_exit(flushtm_exit);
 MODULE_DESCRIPTION("Flush NVM ranges out of CPU caches on panic, oops, NMI, reboot and more");
 MODULE_AUTHOR("flushtm developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(FLUSHTM_VERSION);

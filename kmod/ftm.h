@@ -89,9 +89,26 @@ struct ftm_set_range {
 };
 
 /*
+ * One part of the crash plan: line share part/nparts of the set (the
+ * engine's split), walked as FTM_PLAN_PIECES (set->pieces) pieces so that
+ * a crash budget is checked between them, by @cpu when it answers.
+ */
+struct ftm_plan_part {
+	int cpu;
+	u64 bytes;		/* bytes of its lines */
+};
+
+/*
  * The published set: immutable once published.  spans are disjoint, sorted
  * by physical address, each inside one range's mapping; extents counts the
  * physically contiguous runs (what the log line reports as ranges=).
+ *
+ * The crash plan, made when the set is built (process context): nparts
+ * parts, one per CPU online then (none below FTM_SPLIT_PART_MIN_BYTES a
+ * part), cpu_part[cpu] the part of each possible CPU (-1: none), and the
+ * cost of a line walk measured on this set at publication (ns_per_mib,
+ * never 0), from which the wait for a part and the default crash budget
+ * are derived.
  */
 struct ftm_set {
 	unsigned int nr_spans;
@@ -100,8 +117,18 @@ struct ftm_set {
 	u64 bytes;
 	struct ftm_span *spans;
 	struct ftm_set_range *ranges;
+	unsigned int nparts;
+	unsigned int pieces;		/* per part, >= 1 */
+	u64 ns_per_mib;
+	struct ftm_plan_part *parts;
+	int *cpu_part;			/* nr_cpu_ids entries */
 	struct rcu_head rcu;
 };
+
+/* A crash flush's time limit in ms (configfs crash_budget_ms); see ftm_flush.c. */
+#define FTM_CRASH_BUDGET_AUTO	U64_MAX
+extern u64 ftm_crash_budget_ms;		/* READ_ONCE; written under ftm_cfg_lock */
+u64 ftm_crash_budget_default_ms(const struct ftm_set *set);
 
 extern struct ftm_set __rcu *ftm_live_set;
 extern atomic64_t ftm_generation;
@@ -133,6 +160,9 @@ void ftm_flush_span(enum ftm_hook_id hook, u64 phys, void *virt, u64 size,
 bool ftm_flush_may_use_cache(void);
 bool ftm_flush_crash_uses_cache(enum ftm_hook_id hook);
 void ftm_flush_init(void);
+void ftm_flush_crash_stop(enum ftm_hook_id hook);
+bool ftm_split_answer(void);
+void ftm_set_plan(struct ftm_set *set);
 
 /* ftm_hooks.c */
 int ftm_hook_set_enabled(enum ftm_hook_id hook, bool on);

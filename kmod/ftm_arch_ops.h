@@ -52,4 +52,14 @@ void ftm_arch_cache_others_disarm(void);
 int ftm_arch_panic_cache_arm(void);
 void ftm_arch_panic_cache_disarm(void);
 
+/*
+ * The split crash flush (ftm_flush.c): ready while the handshake's NMI
+ * handler is registered (it calls ftm_split_answer()); kick sends @cpus an
+ * NMI.  Crash context.  An arch without them has weak defaults: not ready,
+ * and a crash flush walks on one CPU.
+ */
+struct cpumask;
+bool ftm_arch_split_ready(void);
+void ftm_arch_split_kick(const struct cpumask *cpus);
+
 #endif /* FTM_ARCH_OPS_H */

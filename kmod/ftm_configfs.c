@@ -93,6 +93,45 @@ static ssize_t ftm_cache_threshold_store(struct config_item *item, const char *p
 	return count;
 }
 
+/*
+ * crash_budget_ms: "auto" (twice the set's measured one-CPU cost plus 1 s;
+ * reads back as "auto <ms>" with the value for the live set), 0 (none) or
+ * milliseconds.
+ */
+static ssize_t ftm_crash_budget_ms_show(struct config_item *item, char *page)
+{
+	u64 v = READ_ONCE(ftm_crash_budget_ms);
+	ssize_t n;
+
+	if (v != FTM_CRASH_BUDGET_AUTO)
+		return sysfs_emit(page, "%llu\n", v);
+	rcu_read_lock();
+	n = sysfs_emit(page, "auto %llu\n",
+		       ftm_crash_budget_default_ms(rcu_dereference(ftm_live_set)));
+	rcu_read_unlock();
+	return n;
+}
+
+static ssize_t ftm_crash_budget_ms_store(struct config_item *item, const char *page,
+					 size_t count)
+{
+	u64 v = FTM_CRASH_BUDGET_AUTO;
+	int ret = 0;
+
+	if (!((count == 4 || (count == 5 && page[4] == '\n')) && !memcmp(page, "auto", 4)))
+		ret = ftm_parse_u64(page, count, false, &v);
+	if (!ret && v != FTM_CRASH_BUDGET_AUTO && v > U64_MAX / NSEC_PER_MSEC / 2)
+		ret = -ERANGE;
+	if (ret) {
+		ftm_refuse("crash_budget_ms: expected auto, 0 or milliseconds\n");
+		return ret;
+	}
+	mutex_lock(&ftm_cfg_lock);
+	WRITE_ONCE(ftm_crash_budget_ms, v);
+	mutex_unlock(&ftm_cfg_lock);
+	return count;
+}
+
 static ssize_t ftm_flush_store(struct config_item *item, const char *page, size_t count)
 {
 	struct ftm_range *r;
@@ -136,6 +175,7 @@ static ssize_t ftm_generation_show(struct config_item *item, char *page)
 CONFIGFS_ATTR_RO(ftm_, version);
 CONFIGFS_ATTR(ftm_, method);
 CONFIGFS_ATTR(ftm_, cache_threshold);
+CONFIGFS_ATTR(ftm_, crash_budget_ms);
 CONFIGFS_ATTR_WO(ftm_, flush);
 CONFIGFS_ATTR_RO(ftm_, generation);
 
@@ -143,6 +183,7 @@ static struct configfs_attribute *ftm_root_attrs[] = {
 	&ftm_attr_version,
 	&ftm_attr_method,
 	&ftm_attr_cache_threshold,
+	&ftm_attr_crash_budget_ms,
 	&ftm_attr_flush,
 	&ftm_attr_generation,
 	NULL,

@@ -102,31 +102,33 @@ static int ftm_cpuhp_state;
 static bool ftm_others_armed, ftm_panic_cache_armed;
 
 /*
- * The handshake (other CPUs wbinvd on request, by NMI) is wanted while a
- * crash hook is armed and the method may choose cache; the decorated stop
- * path while the panic hook is.  ftm_cfg_lock held.
+ * The handshake (other CPUs answer by NMI: their whole cache written back
+ * with cache, a part of the set with lines, ftm_flush.c) is wanted while a
+ * crash hook is armed; the decorated stop path while the panic hook is
+ * (with lines it runs the panic flush split over every CPU).  An arch without them keeps today's
+ * one-CPU walk: only a method that may pick cache warns.  ftm_cfg_lock held.
  */
 static void ftm_cache_helpers_update(void)
 {
 	bool cache = ftm_flush_may_use_cache();
-	bool others = cache && (ftm_hooks[FTM_HOOK_PANIC].enabled ||
-				ftm_hooks[FTM_HOOK_DIE].enabled || ftm_hooks[FTM_HOOK_NMI].enabled);
-	bool panic = cache && ftm_hooks[FTM_HOOK_PANIC].enabled;
+	bool others = ftm_hooks[FTM_HOOK_PANIC].enabled || ftm_hooks[FTM_HOOK_DIE].enabled ||
+		      ftm_hooks[FTM_HOOK_NMI].enabled;
+	bool panic = ftm_hooks[FTM_HOOK_PANIC].enabled;
 
 	if (others && !ftm_others_armed) {
-		if (ftm_arch_cache_others_arm())
-			pr_warn("other CPUs' caches will not be written back at a crash\n");
-		else
+		if (!ftm_arch_cache_others_arm())
 			ftm_others_armed = true;
+		else if (cache)
+			pr_warn("other CPUs' caches will not be written back at a crash\n");
 	}
 	if (panic != ftm_panic_cache_armed) {
 		if (!panic) {
 			ftm_arch_panic_cache_disarm();
 			ftm_panic_cache_armed = false;
-		} else if (ftm_arch_panic_cache_arm()) {
-			pr_warn("panic: other CPUs' caches will not be written back\n");
-		} else {
+		} else if (!ftm_arch_panic_cache_arm()) {
 			ftm_panic_cache_armed = true;
+		} else if (cache) {
+			pr_warn("panic: other CPUs' caches will not be written back\n");
 		}
 	}
 	if (!others && ftm_others_armed) {

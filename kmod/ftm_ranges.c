@@ -25,7 +25,11 @@
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
+#include <linux/of.h>
+#include <linux/of_address.h>
+#include <linux/of_platform.h>
 #include <linux/overflow.h>
+#include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -188,6 +192,36 @@ static bool ftm_range_is_ram(u64 start, u64 size)
 			      IORES_DESC_NONE);
 }
 
+/*
+ * Persistent memory of a device tree: a "pmem-region" node, whose region
+ * libnvdimm made (of_pmem bound to its platform device).  Nothing in the
+ * resource tree says it is persistent memory: the firmware keeps it from
+ * the kernel as no-map reserved memory, which /proc/iomem shows as
+ * "reserved" (the pmem driver's claim, "namespaceN.M", under it while a
+ * namespace is enabled).  Other reserved memory stays refused.  Process
+ * context (the node and device references are taken and dropped here).
+ */
+static bool ftm_range_is_of_pmem(u64 start, u64 end)
+{
+	struct device_node *np = NULL;
+	bool covered = false;
+
+	while (!covered && (np = of_find_compatible_node(np, NULL, "pmem-region"))) {
+		struct platform_device *pdev = of_find_device_by_node(np);
+		struct resource res;
+		int i;
+
+		if (!pdev)
+			continue;
+		if (READ_ONCE(pdev->dev.driver))
+			for (i = 0; !covered && !of_address_to_resource(np, i, &res); i++)
+				covered = start >= res.start && end <= res.end;
+		put_device(&pdev->dev);
+	}
+	of_node_put(np);
+	return covered;
+}
+
 static bool ftm_range_is_memory(u64 start, u64 size)
 {
 	u64 end = start + size - 1;
@@ -196,7 +230,9 @@ static bool ftm_range_is_memory(u64 start, u64 size)
 		return true;
 	if (ftm_covered_by(start, end, IORESOURCE_MEM, IORES_DESC_PERSISTENT_MEMORY))
 		return true;
-	return ftm_covered_by(start, end, IORESOURCE_MEM, IORES_DESC_PERSISTENT_MEMORY_LEGACY);
+	if (ftm_covered_by(start, end, IORESOURCE_MEM, IORES_DESC_PERSISTENT_MEMORY_LEGACY))
+		return true;
+	return ftm_range_is_of_pmem(start, end);
 }
 
 /*
@@ -271,18 +307,24 @@ static struct ftm_set *ftm_set_build(gfp_t gfp)
 
 	list_for_each_entry(r, &ftm_live_ranges, live)
 		n++;
-	sz = sizeof(*set) + n * (sizeof(struct ftm_span) + sizeof(struct ftm_set_range));
+	sz = sizeof(*set) + n * (sizeof(struct ftm_span) + sizeof(struct ftm_set_range)) +
+	     nr_cpu_ids * (sizeof(struct ftm_plan_part) + sizeof(int));
 	/*
 	 * kvzalloc: a set of more than ~200 ranges is past the largest slab,
 	 * and __GFP_NOFAIL (rmdir) is only honoured, without a warning, by
-	 * the vmalloc fallback for such sizes.  Event paths read vmalloc'ed
-	 * memory fine, NMI included (x86-64 maps it in every page table).
+	 * the vmalloc fallback for such sizes.  Event paths, NMI included,
+	 * read vmalloc'ed memory without a fault: since 5.9 neither arch
+	 * takes vmalloc faults (x86-64 preallocates the vmalloc area's upper
+	 * page-table levels for every page table; arm64's kernel half is one
+	 * table, TTBR1).
 	 */
 	set = kvzalloc(sz, gfp);
 	if (!set)
 		return NULL;
 	set->spans = (struct ftm_span *)(set + 1);
 	set->ranges = (struct ftm_set_range *)(set->spans + n);
+	set->parts = (struct ftm_plan_part *)(set->ranges + n);
+	set->cpu_part = (int *)(set->parts + nr_cpu_ids);
 
 	list_for_each_entry(r, &ftm_live_ranges, live) {
 		u64 rend = r->start + r->size;
@@ -307,6 +349,7 @@ static struct ftm_set *ftm_set_build(gfp_t gfp)
 		cursor = rend;
 		any = true;
 	}
+	ftm_set_plan(set);
 	return set;
 }
 

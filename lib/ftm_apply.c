@@ -280,6 +280,22 @@ static int apply_settings(struct apply *a, const struct ftm_info *info)
 		}
 		apply_note(a, "cache_threshold", buf);
 	}
+	if (conf->has_budget) {
+		char now[32];
+
+		ret = ftm_get_crash_budget(a->ctx, now, sizeof(now));
+		if (ret >= 0 && strcmp(now, conf->crash_budget))
+			ret = ftm_set_crash_budget(a->ctx, conf->crash_budget);
+		else if (ret >= 0)
+			ret = 1;	/* already so */
+		if (ret < 0) {
+			snprintf(a->err, a->errlen, "crash_budget_ms %s: %s", conf->crash_budget,
+				 ftm_strerror(ret, "crash-budget"));
+			return ret;
+		}
+		if (!ret)
+			apply_note(a, "crash_budget_ms", conf->crash_budget);
+	}
 	if (!conf->has_hooks)
 		return 0;
 	for (size_t i = 0; i < a->nr_hooks; i++) {

@@ -57,7 +57,8 @@ struct conf_parse {
 enum {
 	SEEN_METHOD = 1u << 0, SEEN_THRESHOLD = 1u << 1, SEEN_HOOKS = 1u << 2,
 	SEEN_SOURCES = 1u << 3, SEEN_START = 1u << 4, SEEN_SIZE = 1u << 5,
-	SEEN_RESERVE_MEM = 1u << 6,
+	SEEN_RESERVE_MEM = 1u << 6, SEEN_BUDGET = 1u << 7, SEEN_TEXTFILE_DIR = 1u << 8,
+	SEEN_TEXTFILE_INTERVAL = 1u << 9,
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -153,6 +154,15 @@ static int handle_flushtm(struct conf_parse *p, const char *key, const char *val
 		c->has_threshold = true;
 		return 1;
 	}
+	if (!strcmp(key, "crash_budget_ms")) {
+		if (!once(p, SEEN_BUDGET))
+			return conf_error(p, "crash_budget_ms given twice");
+		if (!ftm_crash_budget_valid(value))
+			return conf_error(p, "crash_budget_ms '%s': not auto or milliseconds", value);
+		snprintf(c->crash_budget, sizeof(c->crash_budget), "%s", value);
+		c->has_budget = true;
+		return 1;
+	}
 	if (!strcmp(key, "hooks")) {
 		if (!once(p, SEEN_HOOKS))
 			return conf_error(p, "hooks given twice");
@@ -167,7 +177,7 @@ static int handle_flushtm(struct conf_parse *p, const char *key, const char *val
 		snprintf(list, sizeof(list), "%s", value);
 		return for_each_word(list, add_hook, p);
 	}
-	return conf_error(p, "unknown key '%s' in [flushtm] (method, cache_threshold, hooks)", key);
+	return conf_error(p, "unknown key '%s' in [flushtm] (method, cache_threshold, crash_budget_ms, hooks)", key);
 }
 
 static int handle_flushtmd(struct conf_parse *p, const char *key, const char *value)
@@ -182,7 +192,39 @@ static int handle_flushtmd(struct conf_parse *p, const char *key, const char *va
 		snprintf(list, sizeof(list), "%s", value);
 		return for_each_word(list, add_source, p);
 	}
-	return conf_error(p, "unknown key '%s' in [flushtmd] (sources)", key);
+	if (!strcmp(key, "textfile_dir")) {
+		if (!once(p, SEEN_TEXTFILE_DIR))
+			return conf_error(p, "textfile_dir given twice");
+		/* "none" (or nothing) turns the metrics file off. */
+		if (!strcmp(value, "none"))
+			value = "";
+		if (value[0] && value[0] != '/')
+			return conf_error(p, "textfile_dir '%s': not an absolute path (or none)",
+					  value);
+		if (strlen(value) >= sizeof(p->conf->textfile_dir))
+			return conf_error(p, "textfile_dir: longer than %zu bytes",
+					  sizeof(p->conf->textfile_dir) - 1);
+		snprintf(p->conf->textfile_dir, sizeof(p->conf->textfile_dir), "%s", value);
+		p->conf->has_textfile_dir = true;
+		return 1;
+	}
+	if (!strcmp(key, "textfile_interval")) {
+		unsigned long secs;
+		char *end;
+
+		if (!once(p, SEEN_TEXTFILE_INTERVAL))
+			return conf_error(p, "textfile_interval given twice");
+		errno = 0;
+		secs = strtoul(value, &end, 10);
+		if (errno || end == value || *end || value[0] == '-' || secs < 1 || secs > 86400)
+			return conf_error(p, "textfile_interval '%s': not a number of seconds "
+					  "(1 to 86400)", value);
+		p->conf->textfile_interval = (unsigned int)secs;
+		p->conf->has_textfile_interval = true;
+		return 1;
+	}
+	return conf_error(p, "unknown key '%s' in [flushtmd] (sources, textfile_dir, "
+			  "textfile_interval)", key);
 }
 
 static int handle_range(struct conf_parse *p, const char *key, const char *value)

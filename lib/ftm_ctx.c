@@ -191,6 +191,33 @@ int ftm_set_method(const struct ftm_ctx *ctx, const char *method)
 	return ftm_attr_write(ctx, "method", method);
 }
 
+bool ftm_crash_budget_valid(const char *value)
+{
+	size_t n = strlen(value);
+
+	if (!strcmp(value, "auto"))
+		return true;
+	/* decimal, at most 15 digits: the module refuses what overflows its clock */
+	return n && n <= 15 && strspn(value, "0123456789") == n;
+}
+
+int ftm_set_crash_budget(const struct ftm_ctx *ctx, const char *value)
+{
+	if (!ftm_crash_budget_valid(value))
+		return -EINVAL;
+	return ftm_attr_write(ctx, "crash_budget_ms", value);
+}
+
+int ftm_get_crash_budget(const struct ftm_ctx *ctx, char *buf, size_t len)
+{
+	int ret = ftm_attr_read(ctx, "crash_budget_ms", buf, len);
+
+	if (ret < 0)
+		return ret;
+	buf[strcspn(buf, " \n")] = '\0';
+	return 0;
+}
+
 int ftm_set_cache_threshold(const struct ftm_ctx *ctx, uint64_t bytes)
 {
 	char buf[24];

@@ -138,7 +138,20 @@ int ftm_flush_line_parse(const char *line, struct ftm_flush_line *out)
 	    !(p = field(p, "ns", ns, sizeof(ns))) ||
 	    !(p = field(p, "cpu", cpu, sizeof(cpu))))
 		return -EBADMSG;
-	/* Fields a later module may add after cpu= are skipped, but must be whole. */
+	/* A split crash flush says how many CPUs took part and took over. */
+	if (!strncmp(p, "cpus=", 5)) {
+		char cpus[12], taken[12];
+
+		if (!(p = field(p, "cpus", cpus, sizeof(cpus))) ||
+		    !(p = field(p, "taken", taken, sizeof(taken))) ||
+		    !decimal(cpus, INT32_MAX, &v) || !v)
+			return -EBADMSG;
+		out->cpus = (unsigned int)v;
+		if (!decimal(taken, INT32_MAX, &v) || v > out->cpus)
+			return -EBADMSG;
+		out->taken = (unsigned int)v;
+	}
+	/* Fields a later module may add after these are skipped, but must be whole. */
 	while (*p && *p != '\n') {
 		size_t key = strcspn(p, "= \n");
 
@@ -165,22 +178,34 @@ int ftm_flush_line_parse(const char *line, struct ftm_flush_line *out)
  * This boot's start, as /proc/stat's btime says it: the real time less the
  * time since boot, in whole seconds.  From the clocks (vDSO, no system call)
  * for the real /proc, since status reads it on every run; from the file for
- * another procfs root (tests).
+ * another procfs root (tests), or when the clocks were not read close enough
+ * together to agree with the kernel's own subtraction.
  */
+static long long ns_of(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
 static int read_btime(const char *procfs, time_t *btime)
 {
 	char path[4096], line[256];
-	struct timespec real, boot;
-	long long v;
+	struct timespec real, boot1, boot2;
+	long long v, boot_ns;
 	FILE *f;
 	int ret = -ENOENT;
 
-	if (!strcmp(procfs, "/proc") && !clock_gettime(CLOCK_REALTIME, &real) &&
-	    !clock_gettime(CLOCK_BOOTTIME, &boot)) {
-		v = (long long)real.tv_sec - (long long)boot.tv_sec;
-		if (real.tv_nsec < boot.tv_nsec)
-			v--;
-		*btime = (time_t)v;
+	/*
+	 * The boot clock read on both sides of the real one, and their midpoint
+	 * taken: one read after the other was late by the time between them,
+	 * which put btime a second early when the offset's fraction was small
+	 * (seen on a debug kernel).  Preempted in between: ask the kernel.
+	 */
+	if (!strcmp(procfs, "/proc") && !clock_gettime(CLOCK_BOOTTIME, &boot1) &&
+	    !clock_gettime(CLOCK_REALTIME, &real) && !clock_gettime(CLOCK_BOOTTIME, &boot2) &&
+	    ns_of(&boot2) - ns_of(&boot1) < 100000) {
+		boot_ns = ns_of(&boot1) + (ns_of(&boot2) - ns_of(&boot1)) / 2;
+		v = ns_of(&real) - boot_ns;
+		*btime = (time_t)(v / 1000000000LL);
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/stat", procfs);

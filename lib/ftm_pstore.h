@@ -39,6 +39,10 @@ struct ftm_flush_line {
 	uint64_t bytes;
 	uint64_t ns;
 	unsigned int cpu;
+	/* A crash flush split over the stopping CPUs: how many walked, and how
+	 * many parts the flushing CPU took over (cpus= taken=); 0 0 if unsplit. */
+	unsigned int cpus;
+	unsigned int taken;
 	double uptime;		/* the line's [seconds] since its boot, -1 if none */
 };
 

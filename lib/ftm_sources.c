@@ -374,8 +374,18 @@ static bool hex_field(const char *p, char **end, uint64_t *val)
 	return errno == 0;
 }
 
+/*
+ * Persistent memory in /proc/iomem: "Persistent Memory" (ACPI NFIT, CXL) and
+ * "Persistent Memory (legacy)" (e820), at any depth; and on a device-tree
+ * system, whose pmem-region is no-map memory the kernel shows as "reserved",
+ * the pmem driver's claim under it, "namespaceN.M" (of_pmem's region, while a
+ * namespace is enabled).  Other reserved memory is not persistent memory.
+ */
+#define IOMEM_MAX_DEPTH 8
+
 int ftm_iomem_parse(FILE *f, ftm_iomem_fn fn, void *data, unsigned int *skipped)
 {
+	bool reserved_at[IOMEM_MAX_DEPTH] = { false };
 	bool any_nonzero = false, any = false;
 	char *line = NULL;
 	size_t cap = 0;
@@ -404,7 +414,11 @@ int ftm_iomem_parse(FILE *f, ftm_iomem_fn fn, void *data, unsigned int *skipped)
 			any_nonzero = true;
 		e.desc = end + 3;
 		end[3 + strcspn(end + 3, "\n")] = '\0';
-		if (!name_has_prefix(e.desc, "Persistent Memory"))
+		if (e.depth < IOMEM_MAX_DEPTH)
+			reserved_at[e.depth] = strcmp(e.desc, "reserved") == 0;
+		if (!name_has_prefix(e.desc, "Persistent Memory") &&
+		    !(name_has_prefix(e.desc, "namespace") && e.depth > 0 &&
+		      e.depth <= IOMEM_MAX_DEPTH && reserved_at[e.depth - 1]))
 			continue;
 		if (!e.start && !e.end)
 			continue;	/* hidden; judged at the end */

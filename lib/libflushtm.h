@@ -62,6 +62,11 @@ int ftm_info_read(const struct ftm_ctx *ctx, struct ftm_info *info);
 bool ftm_method_valid(const char *method);
 int ftm_set_method(const struct ftm_ctx *ctx, const char *method);
 int ftm_set_cache_threshold(const struct ftm_ctx *ctx, uint64_t bytes);
+/* crash_budget_ms: "auto", or decimal milliseconds (0: none). */
+bool ftm_crash_budget_valid(const char *value);
+int ftm_set_crash_budget(const struct ftm_ctx *ctx, const char *value);
+/* What the module holds: "auto" or the milliseconds (the "auto N" detail dropped). */
+int ftm_get_crash_budget(const struct ftm_ctx *ctx, char *buf, size_t len);
 
 /* ---- hooks ------------------------------------------------------------ */
 
@@ -207,13 +212,18 @@ struct ftm_conf_range {
 };
 
 struct ftm_conf {
-	bool has_method, has_threshold, has_hooks, has_sources;
+	bool has_method, has_threshold, has_hooks, has_sources, has_budget;
 	char method[8];
+	char crash_budget[24];	/* "auto" or decimal milliseconds */
 	uint64_t cache_threshold;
 	char **hooks;		/* NULL-terminated, names validated */
 	unsigned int sources;	/* enum ftm_source bits */
 	struct ftm_conf_range *ranges;
 	size_t nr_ranges;
+	/* [flushtmd] textfile_dir ("" when "none") and textfile_interval (seconds). */
+	bool has_textfile_dir, has_textfile_interval;
+	char textfile_dir[256];
+	unsigned int textfile_interval;
 };
 
 /*

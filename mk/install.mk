@@ -28,6 +28,9 @@ DKMS_MODDIR ?= /lib/modules/$(KVER)/updates/dkms
 CONFDIR     := /etc/flushtm
 
 INSTALL     ?= install
+# INSTALL_KMOD=0: everything but the module (the flushtm package: its module
+# comes from flushtm-dkms).
+INSTALL_KMOD ?= 1
 
 FTM_BINS    := flushtmctl/flushtmctl flushtmd/flushtmd
 FTM_UNITS   := flushtm.service flushtmd.service
@@ -37,11 +40,13 @@ FTM_MANS    := man/flushtm.4 man/flushtm.conf.5 man/flushtmctl.8 man/flushtmd.8
 ftm_live = $(if $(DESTDIR),false,true)
 
 install:
-	@for f in kmod/flushtm.ko $(FTM_BINS); do \
+	@for f in $(if $(filter 1,$(INSTALL_KMOD)),kmod/flushtm.ko) $(FTM_BINS); do \
 		[ -f "$(TOP)/$$f" ] || { echo "make install: $$f is not built: run 'make' first" >&2; exit 1; }; \
 	done
-	@if [ -e $(DESTDIR)$(DKMS_MODDIR)/flushtm.ko ]; then \
-		echo "make install: $(DESTDIR)$(DKMS_MODDIR)/flushtm.ko is DKMS's: not installing kmod/flushtm.ko (dkms remove flushtm/0.1 --all to install it here)"; \
+	@if [ "$(INSTALL_KMOD)" != 1 ]; then \
+		echo "make install: INSTALL_KMOD=$(INSTALL_KMOD): not installing kmod/flushtm.ko"; \
+	elif [ -e $(DESTDIR)$(DKMS_MODDIR)/flushtm.ko ]; then \
+		echo "make install: $(DESTDIR)$(DKMS_MODDIR)/flushtm.ko is DKMS's: not installing kmod/flushtm.ko (dkms remove flushtm/$(FTM_VERSION) --all to install it here)"; \
 	else \
 		echo "$(INSTALL) -D -m 0644 kmod/flushtm.ko $(DESTDIR)$(MODDIR)/flushtm.ko"; \
 		$(INSTALL) -D -m 0644 $(TOP)/kmod/flushtm.ko $(DESTDIR)$(MODDIR)/flushtm.ko; \
@@ -66,7 +71,7 @@ install:
 		$(INSTALL) -D -m 0644 $(TOP)/$$m $(DESTDIR)$(MANDIR)/man$$s/$${m#man/} || exit 1; \
 	done
 	$(INSTALL) -D -m 0644 $(TOP)/completion/flushtmctl $(DESTDIR)$(BASHCOMPDIR)/flushtmctl
-	if $(ftm_live); then depmod -a $(KVER); fi
+	if $(ftm_live) && [ "$(INSTALL_KMOD)" = 1 ]; then depmod -a $(KVER); fi
 	if $(ftm_live) && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 uninstall:

@@ -52,8 +52,15 @@ bool ftm_arch_has(enum ftm_arch_insn insn)
 	return rec->has[insn];
 }
 
-void ftm_count_lines(enum ftm_arch_insn insn, char *p, char *end)
+unsigned int ftm_arch_line_size(void)
 {
+	return FTM_LINE_SIZE;
+}
+
+void ftm_count_lines(enum ftm_arch_insn insn, char *p, char *end, unsigned long line)
+{
+	if (line != FTM_LINE_SIZE)	/* another stride than the CPU's: lines missed */
+		rec->outside = true;
 	for (; p < end; p += FTM_LINE_SIZE) {
 		u64 off = (u64)(p - rec->arena);
 

@@ -150,5 +150,10 @@ ftmd_cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
+# Times PID was switched out (it slept, or was preempted), voluntary and not.
+ftmd_switches() {
+	awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n }' "/proc/$1/status"
+}
+
 ftmd_exited() { ! kill -0 "$1" 2> /dev/null && [ -s "$FTMD_STATUS" ]; }
 ftmd_wait_exit() { ftmd_until 10 ftmd_exited "$1"; }

@@ -451,6 +451,25 @@ int main(void)
 	       "iomem scan: what parses is found despite the rest (rc %d, n %zu)", rc, n);
 	free(a);
 
+	/* A device tree's pmem-region: "reserved", the pmem driver's namespace under it. */
+	put("proc/iomem", "40000000-7bcfffff : System RAM\n"
+	    "  40210000-417fffff : Kernel code\n"
+	    "  7b000000-7b0fffff : reserved\n"
+	    "7bd00000-7bdfffff : System RAM\n"
+	    "7be00000-7befffff : reserved\n"
+	    "7c000000-7fffffff : reserved\n"
+	    "  7c000000-7fffffff : namespace0.0\n"
+	    "8000000000-ffffffffff : pcie@10000000\n"
+	    "  8000000000-8000003fff : namespace9.9\n");
+	a = NULL;
+	n = 0;
+	rc = ftm_scan_iomem(proc, &a, &n);
+	tap_ok(&t, rc == 0 && n == 1 && is(find(a, n, "d-iomem-7c000000"), 0x7c000000, 64 << 20),
+	       "iomem: a namespace under reserved memory (a device tree's pmem-region) is pmem; "
+	       "reserved memory without one, and a namespace elsewhere, are not (rc %d, n %zu)",
+	       rc, n);
+	free(a);
+
 	tap_ok(&t, ftm_sources_scan(FTM_SRC_ND, "/nonexistent", "/nonexistent", &a, &n, NULL) == 0 &&
 	       n == 0 && !a, "a missing bus is an empty source");
 	tap_ok(&t, ftm_source_parse("dax", &bit) == 0 && bit == FTM_SRC_DAX &&

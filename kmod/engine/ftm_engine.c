@@ -24,25 +24,19 @@ void ftm_test_resched(void);
 #endif
 #endif
 
-#define FTM_LINE_MASK ((u64)FTM_LINE_SIZE - 1)
+static enum ftm_arch_insn ftm_insn[FTM_LINE_INVALIDATE + 1];
+static unsigned long ftm_line;		/* bytes, a power of two */
+static unsigned int ftm_line_shift;
 
-static enum ftm_arch_insn ftm_insn[2];
-
-static const char *const ftm_insn_name[] = {
-	[FTM_INSN_CLFLUSH] = "clflush",
-	[FTM_INSN_CLFLUSHOPT] = "clflushopt",
-	[FTM_INSN_CLWB] = "clwb",
-};
+#define FTM_INSN_NAME(id, name) [id] = name,
+static const char *const ftm_insn_name[] = { FTM_ARCH_INSNS(FTM_INSN_NAME) };
 
 void ftm_engine_init(void)
 {
-	enum ftm_arch_insn inval = FTM_INSN_CLFLUSH;
-
-	if (ftm_arch_has(FTM_INSN_CLFLUSHOPT))
-		inval = FTM_INSN_CLFLUSHOPT;
-	ftm_insn[FTM_LINE_INVALIDATE] = inval;
-	ftm_insn[FTM_LINE_WRITEBACK] =
-		ftm_arch_has(FTM_INSN_CLWB) ? FTM_INSN_CLWB : inval;
+	ftm_insn[FTM_LINE_WRITEBACK] = ftm_arch_insn_for(FTM_LINE_WRITEBACK);
+	ftm_insn[FTM_LINE_INVALIDATE] = ftm_arch_insn_for(FTM_LINE_INVALIDATE);
+	ftm_line = ftm_arch_line_size();
+	ftm_line_shift = __builtin_ctzl(ftm_line);
 }
 
 const char *ftm_engine_insn(enum ftm_line_op op)
@@ -50,19 +44,9 @@ const char *ftm_engine_insn(enum ftm_line_op op)
 	return ftm_insn_name[ftm_insn[op]];
 }
 
-static __always_inline void ftm_lines(enum ftm_arch_insn insn, char *p, char *end)
+unsigned int ftm_engine_line_size(void)
 {
-	switch (insn) {
-	case FTM_INSN_CLWB:
-		ftm_arch_lines_clwb(p, end);
-		break;
-	case FTM_INSN_CLFLUSHOPT:
-		ftm_arch_lines_clflushopt(p, end);
-		break;
-	default:
-		ftm_arch_lines_clflush(p, end);
-		break;
-	}
+	return ftm_line;
 }
 
 u64 ftm_engine_set_bytes(const struct ftm_span *spans, unsigned int nr)
@@ -78,14 +62,14 @@ u64 ftm_engine_set_bytes(const struct ftm_span *spans, unsigned int nr)
 /* The first line of a span, and how many lines hold its bytes. */
 static __always_inline char *ftm_span_base(const struct ftm_span *s)
 {
-	return (char *)((unsigned long)s->virt & ~(unsigned long)FTM_LINE_MASK);
+	return (char *)((unsigned long)s->virt & ~(ftm_line - 1));
 }
 
 static __always_inline u64 ftm_span_lines(const struct ftm_span *s)
 {
-	u64 head = (unsigned long)s->virt & FTM_LINE_MASK;
+	u64 head = (unsigned long)s->virt & (ftm_line - 1);
 
-	return s->size ? (head + s->size + FTM_LINE_MASK) / FTM_LINE_SIZE : 0;
+	return s->size ? (head + s->size + ftm_line - 1) >> ftm_line_shift : 0;
 }
 
 u64 ftm_engine_set_line_bytes(const struct ftm_span *spans, unsigned int nr)
@@ -95,12 +79,13 @@ u64 ftm_engine_set_line_bytes(const struct ftm_span *spans, unsigned int nr)
 
 	for (i = 0; i < nr; i++)
 		lines += ftm_span_lines(&spans[i]);
-	return lines * FTM_LINE_SIZE;
+	return lines << ftm_line_shift;
 }
 
 /*
  * Flush lines [begin, end) of the set, counted across its spans (each span
- * rounded out to whole lines).  Inlined once per instruction, so that the
+ * rounded out to whole lines).  Inlined once per instruction of the arch
+ * (FTM_ARCH_INSNS), @insn a constant in each copy, so that the
  * span loop carries no dispatch: with thousands of 4 KiB spans, the
  * per-span work is what separates the engine from a bare line loop.  The
  * watchdog is fed, and a process-context walk reschedules, after every
@@ -110,7 +95,8 @@ static __always_inline u64 ftm_walk_insn(enum ftm_arch_insn insn,
 					 const struct ftm_span *spans, unsigned int nr,
 					 u64 begin, u64 end, bool may_resched)
 {
-	const u64 chunk = FTM_CHUNK_BYTES / FTM_LINE_SIZE;
+	const unsigned long line = ftm_line;
+	const u64 chunk = FTM_CHUNK_BYTES >> ftm_line_shift;
 	u64 off = 0, done = 0, unfed = 0;
 	unsigned int i;
 
@@ -124,8 +110,8 @@ static __always_inline u64 ftm_walk_insn(enum ftm_arch_insn insn,
 		while (from < to) {
 			u64 step = to - from < chunk - unfed ? to - from : chunk - unfed;
 
-			ftm_lines(insn, base + from * FTM_LINE_SIZE,
-				  base + (from + step) * FTM_LINE_SIZE);
+			ftm_arch_lines(insn, base + (from << ftm_line_shift),
+				       base + ((from + step) << ftm_line_shift), line);
 			from += step;
 			done += step;
 			unfed += step;
@@ -137,7 +123,7 @@ static __always_inline u64 ftm_walk_insn(enum ftm_arch_insn insn,
 			}
 		}
 	}
-	return done * FTM_LINE_SIZE;
+	return done << ftm_line_shift;
 }
 
 u64 ftm_engine_walk(const struct ftm_walk *w)
@@ -146,20 +132,19 @@ u64 ftm_engine_walk(const struct ftm_walk *w)
 
 	/* A whole walk needs no pre-pass over the set to find its share. */
 	if (w->nparts > 1) {
-		u64 lines = ftm_engine_set_line_bytes(w->spans, w->nr) / FTM_LINE_SIZE;
+		u64 lines = ftm_engine_set_line_bytes(w->spans, w->nr) >> ftm_line_shift;
 
 		begin = lines * w->part / w->nparts;
 		end = lines * (w->part + 1) / w->nparts;
 	}
 	switch (ftm_insn[w->op]) {
-	case FTM_INSN_CLWB:
-		return ftm_walk_insn(FTM_INSN_CLWB, w->spans, w->nr, begin, end, w->may_resched);
-	case FTM_INSN_CLFLUSHOPT:
-		return ftm_walk_insn(FTM_INSN_CLFLUSHOPT, w->spans, w->nr, begin, end,
-				     w->may_resched);
-	default:
-		return ftm_walk_insn(FTM_INSN_CLFLUSH, w->spans, w->nr, begin, end, w->may_resched);
+#define FTM_WALK_CASE(id, name)						\
+	case id:							\
+		return ftm_walk_insn(id, w->spans, w->nr, begin, end, w->may_resched);
+	FTM_ARCH_INSNS(FTM_WALK_CASE)
+#undef FTM_WALK_CASE
 	}
+	return 0;	/* not reached: ftm_insn[] holds one of the cases */
 }
 
 void ftm_engine_fence(void)

@@ -292,6 +292,11 @@ static void test_conf(struct tap *t)
 		{ "[range r]\nreserve_mem = a b\n", ":2: reserve_mem 'a b': not a label" },
 		{ "[range r]\nreserve_mem = 0123456789abcdef\n", ":2: reserve_mem '0123456789abcdef': not a label" },
 		{ "[range r]\nreserve_mem = a\nreserve_mem = b\n", ":3: reserve_mem given twice" },
+		{ "[flushtmd]\ntextfile_dir = var/lib\n", ":2: textfile_dir 'var/lib': not an absolute path" },
+		{ "[flushtmd]\ntextfile_interval = 0\n", ":2: textfile_interval '0': not a number of seconds" },
+		{ "[flushtmd]\ntextfile_interval = 15s\n", ":2: textfile_interval '15s': not a number" },
+		{ "[flushtmd]\ntextfile_interval = 1\ntextfile_interval = 2\n",
+		  ":3: textfile_interval given twice" },
 	};
 	char file[256], dfile[512], err[512], big[400];
 	struct ftm_conf conf;
@@ -320,6 +325,20 @@ static void test_conf(struct tap *t)
 	       conf.ranges[0].start == 0 && conf.ranges[0].size == 0 &&
 	       !conf.ranges[1].reserve_mem[0], "reserve_mem = trace: the label, no start or size");
 	tap_int(t, conf.sources, FTM_SRC_ND | FTM_SRC_RESERVE_MEM, "sources = reserve_mem nd");
+	tap_ok(t, !conf.has_textfile_dir && !conf.has_textfile_interval,
+	       "no textfile keys: the daemon's defaults");
+	ftm_conf_free(&conf);
+
+	/* The node_exporter textfile: a directory and an interval, or none. */
+	write_str(file, "[flushtmd]\ntextfile_dir = /srv/metrics\ntextfile_interval = 60\n");
+	tap_int(t, ftm_conf_load(file, &conf, err, sizeof(err)), 0, "textfile keys load");
+	tap_ok(t, conf.has_textfile_dir && !strcmp(conf.textfile_dir, "/srv/metrics") &&
+	       conf.has_textfile_interval && conf.textfile_interval == 60,
+	       "textfile_dir and textfile_interval");
+	ftm_conf_free(&conf);
+	write_str(file, "[flushtmd]\ntextfile_dir = none\n");
+	tap_int(t, ftm_conf_load(file, &conf, err, sizeof(err)), 0, "textfile_dir = none loads");
+	tap_ok(t, conf.has_textfile_dir && !conf.textfile_dir[0], "textfile_dir = none: off");
 	ftm_conf_free(&conf);
 	write_file(file, good, strlen(good));
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# cost: 80
 # flushtm as a Debian/systemd user gets it: boot systemd as PID 1 in a guest
 # whose overlay root has flushtm installed by `make install` and both units
 # enabled, then check what the boot did.  One boot (2-3 minutes under TCG) in

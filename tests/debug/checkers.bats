@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# cost: 100
 # The debug kernel's checkers are awake, and a suite would fail on what they say:
 # one guest of the debug kernel commits the bugs of
 # tests/debug/module/ftm_debug_bugs.ko in turn, each between two markers in the

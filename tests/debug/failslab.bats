@@ -11,7 +11,11 @@
 # allocator, then vmalloc's order-0 pages; both fail).  The writing task
 # opens the attribute read-write and reads it first, so that the open's
 # allocations and configfs's buffer page are taken before make-it-fail is
-# set; the write then reaches flushtm without allocating.  The failing task
+# set; the write then reaches flushtm without allocating.  It also makes the
+# same printf once to /dev/null first: busybox's printf grows its heap, and
+# the page faults of a first run would take every injected page failure
+# (each fails, the fault is retried: "VM_FAULT_OOM leaked out") before the
+# write gets to flushtm, which then allocates freely.  The failing task
 # is a static busybox run from a tmpfs, its working directory in configfs:
 # nothing it releases when it exits lives on the guest's 9p root, whose
 # client does not survive failed allocations in the middle of a request.  It
@@ -22,6 +26,7 @@
 # kernel of make check-debug): each test is skipped, saying so, where its
 # debugfs directory is missing (the Debian kernel has neither).
 # vm: --smp 2 --timeout 900
+# cost: 300
 
 load ../guest/helpers
 
@@ -63,10 +68,12 @@ arm_failures() {
 }
 
 # failing_write FILE TEXT: one write(2) of TEXT to FILE from a task whose
-# allocations fail, FILE opened and read before; its status.
+# allocations fail, FILE opened and read and the printf rehearsed before; its
+# status.
 failing_write() {
 	(cd /sys/kernel/config && exec $FTM_FI_DIR/busybox sh -c \
-		'exec 3<> "$1" && read -r _ <&3 && echo 1 > /proc/self/make-it-fail && printf %s "$2" >&3' \
+		'exec 3<> "$1" 4> /dev/null && read -r _ <&3 && printf %s "$2" >&4 &&
+		 echo 1 > /proc/self/make-it-fail && printf %s "$2" >&3' \
 		_ "$1" "$2" 2> /dev/null)
 }
 

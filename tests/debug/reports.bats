@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# order: last (run-checks starts it once every other debug suite has ended: it judges their serial logs)
+# cost: 20
 # Zero reports from the debug kernel's checkers in every guest that the debug
 # suites booted (tests/run-checks --debug keeps their serial logs in
 # $FTM_DEBUG_SUITE_LOGS, with the command each ran beside it).  vm-run already

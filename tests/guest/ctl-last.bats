@@ -5,6 +5,7 @@
 # this boot.  What a reset leaves (two boots of one machine) is in
 # tests/host/after-crash.bats; the parsing of records in tests/unit/ctl-last.bats.
 # vm: --append memmap=1M$0x30000000 --timeout 300
+# cost: 40
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -44,7 +45,11 @@ CMDLINE='memmap=1M$0x30000000 ramoops.mem_address=0x30000000 ramoops.mem_size=0x
 	run "$FTMCTL" --json last
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '[.status, .record] | join(",")' <<<"$output")" = "none," ]
-	[ "$(jq -r .this_boot_started_epoch <<<"$output")" = "$(awk '/^btime/ { print $2 }' /proc/stat)" ]
+	local ours btime
+	ours=$(jq -r .this_boot_started_epoch <<<"$output")
+	btime=$(awk '/^btime/ { print $2 }' /proc/stat)
+	echo "this_boot_started_epoch $ours, /proc/stat btime $btime"
+	[ "$ours" = "$btime" ]
 	ftm_load
 	run "$FTMCTL" status
 	[ "$status" -eq 0 ]

@@ -3,6 +3,7 @@
 # (memmap=64M!512M: 0x20000000, 64 MiB).  One guest for the whole file: each
 # test sets up the state it needs.
 # vm: --timeout 900
+# cost: 185
 
 bats_require_minimum_version 1.5.0
 load helpers

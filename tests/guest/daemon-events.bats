@@ -5,6 +5,7 @@
 # The tests run in order on one guest, each starting from the state the
 # previous one left.
 # vm: --nvdimm 128M --timeout 900 --append loglevel=4
+# cost: 186
 
 load helpers
 load ../../flushtmd/tests/daemon-helpers
@@ -220,14 +221,20 @@ tiles() {
 	ftmd_assert_range d-nd-namespace1.0 0x20000000 $((64 << 20))
 }
 
-@test "idle: no CPU time over 20 s" {
-	local pid=$(ftmd_pid) t0 t1
+@test "idle: no wakeups but its resyncs, next to no CPU time over 20 s" {
+	local pid=$(ftmd_pid) t0 t1 s0 s1
 	sleep 1
-	t0=$(ftmd_cpu_ticks "$pid")
+	t0=$(ftmd_cpu_ticks "$pid") s0=$(ftmd_switches "$pid")
 	sleep 20
-	t1=$(ftmd_cpu_ticks "$pid")
-	echo "# idle CPU: $((t1 - t0)) ticks in 20 s (two resync looks at generation)" >&3
-	[ $((t1 - t0)) -le 2 ]
+	t1=$(ftmd_cpu_ticks "$pid") s1=$(ftmd_switches "$pid")
+	echo "# idle: $((s1 - s0)) switches, $((t1 - t0)) ticks of CPU in 20 s (two resync looks at generation)" >&3
+	# A poll would wake it hundreds of times, a spin would take ~2000
+	# ticks.  The CPU bound is loose because the guest's tick accounting
+	# is: under one TCG thread a vCPU that QEMU set aside for a time
+	# slice (up to 100 ms) while the daemon ran on it charges the daemon
+	# for all of it (5 ticks seen for the two resyncs on 6.12).
+	[ $((s1 - s0)) -le 10 ]
+	[ $((t1 - t0)) -le 25 ]
 }
 
 @test "SIGTERM: exits 0 and leaves its ranges in place" {

@@ -2,6 +2,7 @@
 # flushtmd under stress in a real kernel (legacy pmem, namespace0.0 at
 # 0x20000000): uevent storms, SIGKILL in the middle of a reconcile.
 # vm: --timeout 1200 --append loglevel=4
+# cost: 100
 #
 # Under TCG a fork+exec costs tens of milliseconds, hundreds on a loaded host
 # (binaries and libraries come over 9p): this suite reads configfs with the

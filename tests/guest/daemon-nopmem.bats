@@ -2,6 +2,7 @@
 # flushtmd on a machine without persistent memory: it never fails, it idles
 # and says so, before and after the module is there.
 # vm: --no-pmem --timeout 600
+# cost: 70
 
 load helpers
 load ../../flushtmd/tests/daemon-helpers

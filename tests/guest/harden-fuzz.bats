@@ -5,6 +5,7 @@
 # that the kernel did not complain, the refusal lines were rate limited, and that
 # everything the fuzzer left behind can be removed and the module unloaded.
 # vm: --timeout 900
+# cost: 70
 
 load helpers
 

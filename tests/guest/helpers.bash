@@ -110,20 +110,25 @@ ftm_dmesg_clear() {
 }
 
 
-# Start `sleep 300` in the background and wait until it has exec'd (an mm
-# enrolled before exec is torn down by the exec itself); pid in FTM_SLEEPER.
-# Spins on the read builtin: the exec takes milliseconds, a `sleep 0.1` nap
-# per try costs a program start.
-ftm_sleeper() {
+# ftm_wait_comm PID COMM: wait until process PID runs COMM (its exec chain
+# got there).  Spins on the read builtin: an exec takes milliseconds, a
+# `sleep 0.1` nap per try costs a program start.  Fails when PID dies first.
+ftm_wait_comm() {
 	local comm
-	sleep 300 &
-	FTM_SLEEPER=$!
-	until { read -r comm < "/proc/$FTM_SLEEPER/comm" && [ "$comm" = sleep ]; } 2>/dev/null; do
-		kill -0 "$FTM_SLEEPER" 2>/dev/null || {
-			echo "sleeper $FTM_SLEEPER died before its exec" >&2
+	until { read -r comm < "/proc/$1/comm" && [ "$comm" = "$2" ]; } 2>/dev/null; do
+		kill -0 "$1" 2>/dev/null || {
+			echo "process $1 died before it became $2" >&2
 			return 1
 		}
 	done
+}
+
+# Start `sleep 300` in the background and wait until it has exec'd (an mm
+# enrolled before exec is torn down by the exec itself); pid in FTM_SLEEPER.
+ftm_sleeper() {
+	sleep 300 &
+	FTM_SLEEPER=$!
+	ftm_wait_comm "$FTM_SLEEPER" sleep
 }
 
 # ---- the state a kmod-*.bats test starts from --------------------------
@@ -139,7 +144,7 @@ ftm_sleeper() {
 #   setup() { ftm_kmod_clean; }   the loaded module back at its load defaults
 #   setup() { ftm_kmod_absent; }  no module loaded
 # with setup_file() { ftm_kmod_suite_setup; } and, where a module is left
-# loaded, teardown_file() { ftm_unload; } (kmod-cycles, whose tests load their
+# loaded, teardown_file() { ftm_unload; } (harden-cycles, whose tests load their
 # own, only mounts configfs).
 
 # setup_file of a kmod suite: configfs mounted, flushtm.ko loaded, and the
@@ -160,6 +165,16 @@ ftm_kmod_rmdir_ranges() {
 	local ranges=("$CFS"/ranges/*/)
 	[ -d "${ranges[0]}" ] || return 0
 	rmdir "${ranges[@]}"
+}
+
+# ftm_nr_cycles N DEBUG-N: how many load/unload cycles a cycling suite runs:
+# DEBUG-N on the debug kernel (its checkers report at the first cycle that does
+# wrong, and a cycle there costs ~10 times one on Debian's), else N.
+ftm_nr_cycles() {
+	case $(uname -r) in
+	(*-ftmdebug) echo "$2" ;;
+	(*) echo "$1" ;;
+	esac
 }
 
 # No module loaded, the kernel log empty.
@@ -236,11 +251,14 @@ ftm_grep_o() {
 }
 
 # ftm_no_complaints_in TEXT: fail when TEXT (kernel log) holds a warning, an
-# oops or a BUG; ftm_assert_no_kernel_complaints applies it to the log since
-# the mark.
+# oops, a BUG or any other complaint of tests/vm/complaints (the patterns
+# vm-run judges a serial log by, read once when this file is loaded);
+# ftm_assert_no_kernel_complaints applies it to the log since the mark.
+mapfile -t FTM_COMPLAINTS < "$FTM_TOP/tests/vm/complaints"
+FTM_COMPLAINTS_ERE=$(IFS='|' && printf '%s' "${FTM_COMPLAINTS[*]}")
 ftm_no_complaints_in() {
 	local bad
-	bad=$(ftm_grep 'WARNING:|BUG:|Oops|general protection|kmemleak|UBSAN|KASAN' "$1")
+	bad=$(ftm_grep "$FTM_COMPLAINTS_ERE" "$1")
 	if [ -n "$bad" ]; then
 		echo "kernel complained:" >&2
 		echo "$bad" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # flushtm.ko configfs tree: every attribute, modes, defaults, the load line.
 # vm: --smp 2 --timeout 1200
+# cost: 100
 
 load helpers
 

@@ -6,6 +6,10 @@
 # of RAM in ZONE_MOVABLE, whose blocks can be taken offline (unless early
 # boot reserved a page in them, as the debug kernel does near the top).
 # vm: --smp 2 --timeout 900 --append movablecore=512M
+# cost: 100
+# (On the debug kernel, under make check, only the tests of the filter below: NMI handlers, the
+# memory notifier and the mmu notifier's exec path under lockdep and KASAN; make check-debug runs all.)
+# debug-filter: ^(nmi on CPU 0 only, method (cache|auto)|memory: |exit: enrolment follows exec)
 
 load helpers
 
@@ -271,15 +275,9 @@ movable_block() {
 # (it enrols itself, then execs) and wait until its exec chain has reached
 # TARGET-COMM; FTM_CHAIN is its pid.
 ftm_exec_chain() {
-	local want=$1 comm
 	bash -c "$2" &
 	FTM_CHAIN=$!
-	until { read -r comm < "/proc/$FTM_CHAIN/comm" && [ "$comm" = "$want" ]; } 2>/dev/null; do
-		kill -0 "$FTM_CHAIN" 2>/dev/null || {
-			echo "process $FTM_CHAIN died before it became $want" >&2
-			return 1
-		}
-	done
+	ftm_wait_comm "$FTM_CHAIN" "$1"
 }
 
 @test "exit: enrolment follows exec (sh -c 'enrol \$\$ && exec PROG'): the old mm is flushed, the new one too" {

@@ -2,6 +2,7 @@
 # flushtm.ko: every class of bad input is refused with its errno, changes
 # nothing (read back), and logs exactly one `flushtm:` line saying why.
 # vm: --smp 2 --timeout 1500
+# cost: 208
 
 load helpers
 

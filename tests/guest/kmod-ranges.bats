@@ -2,6 +2,7 @@
 # flushtm.ko: the merged set, the manual and aperture flushes, their
 # counters and their log lines.
 # vm: --smp 2 --timeout 1200
+# cost: 150
 
 load helpers
 

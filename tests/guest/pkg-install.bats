@@ -1,16 +1,16 @@
 #!/usr/bin/env bats
-# kernels: one (it installs DKMS for every kernel with headers itself, 6.12 included)
+# kernels: one (it tests the installation, not the kernel)
 # `make install` into the guest's (overlay) root, for real: depmod, modprobe
 # and libkmod find the module, man and bash-completion find their files,
 # systemd-analyze accepts the units with everything in place; then
 # `make uninstall` takes it all away again except the configuration.
-# Then DKMS, as a user installs it, for every kernel with headers: the running
-# one's, and 6.12's when scripts/fetch-kernel.sh left its .debs in the cache
-# (dpkg -i in the guest's throwaway overlay root; the headers' own hook runs DKMS).
-# vm: --timeout 2400
+# DKMS, for the running kernel and for 6.12 through the kernel's hook, is
+# pkg-deb.bats's, as the flushtm-dkms package installs it; dkms add of a source
+# tree is tests/host/install.bats's.
+# vm: --timeout 900
+# cost: 323
 # (make install and uninstall each run depmod over the whole module tree: about a
-# minute apiece under TCG.  DKMS: about 4 minutes to build for 6.1, 9 to unpack the
-# 6.12 headers and build for it, measured with the machine's two CPUs shared.)
+# minute apiece under TCG.)
 
 load helpers
 
@@ -115,65 +115,4 @@ teardown() {
 	[ ! -e /usr/local/share/man/man8/flushtmctl.8 ]
 	[ ! -e /usr/local/share/bash-completion/completions/flushtmctl ]
 	[ -f /etc/flushtm/flushtm.conf ]
-}
-
-# The source tree as dkms add takes it: the tracked files, no build products.
-dkms_add_once() {
-	[ -d /var/lib/dkms/flushtm/0.1 ] && return 0
-	mkdir -p /usr/src/flushtm-0.1
-	(cd "$FTM_TOP" && git ls-files -z | cpio -0 -pdm --quiet /usr/src/flushtm-0.1)
-	dkms add -m flushtm -v 0.1
-}
-
-# dkms_installed_for KVER: dkms status says installed for KVER, and the module it
-# installed carries KVER's vermagic.
-dkms_installed_for() {
-	local out ko
-	out=$(dkms status flushtm 2> /dev/null)
-	echo "$out"
-	grep -q "^flushtm/0.1, $1, x86_64: installed" <<<"$out" || return 1
-	ko=$(ls /lib/modules/"$1"/updates/dkms/flushtm.ko* 2> /dev/null | head -n1)
-	[ -n "$ko" ] || { echo "no flushtm.ko under /lib/modules/$1/updates/dkms" >&2; return 1; }
-	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$1" ] ||
-		{ echo "$ko: vermagic $(modinfo -F vermagic "$ko"), want $1" >&2; return 1; }
-}
-
-@test "DKMS builds and installs the module for the running kernel" {
-	command -v dkms > /dev/null || skip "dkms is not installed (make deps)"
-	run dkms_add_once
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	# --no-depmod: make install and uninstall above showed depmod and modprobe.
-	run dkms install --no-depmod -m flushtm -v 0.1 -k "$(uname -r)"
-	[ "$status" -eq 0 ] || { echo "$output"; cat /var/lib/dkms/flushtm/0.1/build/make.log; false; }
-	dkms_installed_for "$(uname -r)"
-}
-
-@test "DKMS builds and installs it for 6.12 too when its headers are installed (the headers' hook)" {
-	command -v dkms > /dev/null || skip "dkms is not installed (make deps)"
-	local debs=${FTM_CACHE:-/var/cache/flushtm}/apt-bookworm-backports/debs hdr common kbuild
-	hdr=$(ls "$debs"/linux-headers-6.12*-amd64_*.deb 2> /dev/null | tail -n1)
-	common=$(ls "$debs"/linux-headers-6.12*-common_*.deb 2> /dev/null | tail -n1)
-	kbuild=$(ls "$debs"/linux-kbuild-6.12*.deb 2> /dev/null | tail -n1)
-	[ -n "$hdr" ] && [ -n "$common" ] && [ -n "$kbuild" ] ||
-		skip "no 6.12 headers in $debs (scripts/fetch-kernel.sh fetches them)"
-	# What they depend on, other than the kernel image (not needed to build a module).
-	local p missing=
-	for p in gcc-12 linux-base pahole; do
-		dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q 'install ok installed' ||
-			missing+=" $p"
-	done
-	[ -z "$missing" ] || { echo "not installed:$missing (make deps)"; false; }
-	run dkms_add_once
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	local kver
-	kver=$(dpkg-deb -f "$hdr" Package)
-	kver=${kver#linux-headers-}
-	[ "$kver" != "$(uname -r)" ]
-	# --force-depends: the image is the one dependency left out, on purpose.
-	run dpkg --force-depends -i "$common" "$kbuild" "$hdr"
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	[[ $output == *"dkms: autoinstall for kernel: $kver"* ]] || { echo "$output"; false; }
-	dkms_installed_for "$kver"
-	# and the running kernel's is still there
-	dkms_installed_for "$(uname -r)"
 }

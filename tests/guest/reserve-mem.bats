@@ -8,6 +8,7 @@
 # -ENOENT.  Each refusal logs one line.  The warm-reboot proof with ftrace's
 # persistent buffer is tests/host/reserve-mem.bats (6.12).
 # vm: --append "reserve_mem=4M:4096:ftmtest" --timeout 600
+# cost: 60
 
 load helpers
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# cost: 262
 # After the crash: the user's data and trace, and flushtm's own record, survive
 # the warm reboot, end to end, in one QEMU booted twice (vm-run --boots 2: no
 # -no-reboot, panic=1, guest RAM kept).  Boot 1 loads flushtm as flushtm.service

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# cost: 40
 # flushtmd and an NVDIMM hot-added at run time through QMP: the guest runs the
 # daemon (flushtmd/tests/guest-hotplug.sh), the host plugs the device.
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # kernels: one (installing into a staging tree: no guest)
+# cost: 30
 # make install / uninstall into a staging tree, the generated units, the man
 # pages, bash completion and DKMS.  Runs on the host; changes nothing outside
 # its temporary directories.
@@ -248,23 +249,28 @@ complete_words() {
 	command -v dkms > /dev/null || skip "dkms is not installed (make deps)"
 	local t=$BATS_TEST_TMPDIR/dkms src=$BATS_TEST_TMPDIR/dkms/flushtm
 	mkdir -p "$t"/tree "$t"/src "$t/inst/$KVER" "$src"
-	# The tracked files as they are on disk, without build products.
+	# The tracked files as they are on disk, without build products, and the
+	# dkms.conf make made from dkms.conf.in (the version of debian/changelog).
 	git ls-files -z | cpio -0 -pdm --quiet "$src"
+	make -s dkms.conf && cp dkms.conf "$src"/
+	local v
+	v=$(make -s version)
+	[ -n "$v" ]
 	# Private trees, and no depmod: nothing of the host's module tree changes.
 	local opts=(--dkmstree "$t/tree" --sourcetree "$t/src" --installtree "$t/inst" --no-depmod)
 	run dkms add "${opts[@]}" "$src"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	run dkms build "${opts[@]}" -m flushtm -v 0.1 -k "$KVER"
-	[ "$status" -eq 0 ] || { echo "$output"; cat "$t"/tree/flushtm/0.1/build/make.log; false; }
+	run dkms build "${opts[@]}" -m flushtm -v "$v" -k "$KVER"
+	[ "$status" -eq 0 ] || { echo "$output"; cat "$t"/tree/flushtm/$v/build/make.log; false; }
 	# make install's copy in updates/: DKMS keeps it, no second one in updates/dkms/.
 	install -D -m 0644 kmod/flushtm.ko "$t/inst/$KVER/updates/flushtm.ko"
-	run dkms install "${opts[@]}" -m flushtm -v 0.1 -k "$KVER"
+	run dkms install "${opts[@]}" -m flushtm -v "$v" -k "$KVER"
 	echo "$output"
 	[[ $output == *"DKMS will not replace this module"* ]]
 	[ ! -e "$t/inst/$KVER/updates/dkms/flushtm.ko" ]
 	rm "$t/inst/$KVER/updates/flushtm.ko"
-	run dkms uninstall "${opts[@]}" -m flushtm -v 0.1 -k "$KVER"
-	run dkms install "${opts[@]}" -m flushtm -v 0.1 -k "$KVER"
+	run dkms uninstall "${opts[@]}" -m flushtm -v "$v" -k "$KVER"
+	run dkms install "${opts[@]}" -m flushtm -v "$v" -k "$KVER"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	local ko=$t/inst/$KVER/updates/dkms/flushtm.ko
 	[ -f "$ko" ]
@@ -272,8 +278,8 @@ complete_words() {
 	modinfo -F name "$ko" | grep -qx flushtm
 	run dkms status "${opts[@]}" flushtm
 	echo "$output"
-	grep -q "flushtm/0.1, $KVER, x86_64: installed" <<<"$output"
-	run dkms remove "${opts[@]}" flushtm/0.1 --all
+	grep -q "flushtm/$v, $KVER, x86_64: installed" <<<"$output"
+	run dkms remove "${opts[@]}" flushtm/$v --all
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ ! -e "$ko" ]
 }

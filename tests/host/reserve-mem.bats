@@ -1,10 +1,15 @@
 #!/usr/bin/env bats
 # kernels: one (it boots the cached kernel that has reserve_mem itself)
+# cost: 120
 # ftrace's persistent ring buffer on a reserve_mem region, covered by flushtm,
 # across a panic and a warm reboot, on a kernel that has reserve_mem (Linux
 # 6.11 on; here Debian's 6.12 from bookworm-backports, as scripts/fetch-kernel.sh
 # leaves it in the cache).  The kernel command line a user needs:
-#   reserve_mem=16M:4096:trace trace_instance=boot_map@trace
+#   reserve_mem=16M:4096:trace trace_instance=boot_map@trace nokaslr
+# (reserve_mem places its region anew at every boot, and with KASLR the kernel's
+# own random placement moves it now and then: boot 2 then maps the instance
+# elsewhere and the previous boot's events are gone.  Seen here in two full runs
+# without nokaslr; ftrace's maintainer measured about one boot in five.)
 # One QEMU, two boots (vm-run --boots 2, guest RAM kept); the guest half is
 # tests/host/reserve-mem-guest.  Boot 1: three ranges on the label trace (range
 # add --reserve-mem, apply of a [range] reserve_mem =, flushtmd's reserve_mem
@@ -57,7 +62,7 @@ setup_file() {
 	local rc=0
 	FTM_RM_KO=$RM_KMOD/flushtm.ko FTM_RM_NONCE=$RM_NONCE FTM_RM_EVENTS=$RM_EVENTS \
 		"$VMRUN" --kernel-dir "$RM_KDIR_ROOT" --dir "$RUN" --boots 2 --timeout 600 \
-		--append "reserve_mem=16M:4096:trace trace_instance=boot_map@trace" \
+		--append "reserve_mem=16M:4096:trace trace_instance=boot_map@trace nokaslr" \
 		"$TOP/tests/host/reserve-mem-guest" > "$BATS_FILE_TMPDIR/out" 2> "$BATS_FILE_TMPDIR/err" ||
 		rc=$?
 	echo "$rc" > "$BATS_FILE_TMPDIR/status"
@@ -120,11 +125,24 @@ boot1_console() {
 }
 
 @test "boot 2: the previous boot's events, read from the boot_map instance's trace file" {
-	# boot 1 saw its own events...
-	[ "$(grep -c "tracing_mark_write: $RM_NONCE-" "$B1/trace")" = "$RM_EVENTS" ]
+	# boot 1 saw its own events...  (once in this session's runs it did not:
+	# what it saw is printed for the next time)
+	local seen1
+	seen1=$(grep -c "tracing_mark_write: $RM_NONCE-" "$B1/trace") || true
+	echo "boot 1's trace holds $seen1 of $RM_EVENTS events; its head:"
+	head -n 8 "$B1/trace"
+	[ "$seen1" = "$RM_EVENTS" ]
 	# ...and boot 2, which traced nothing, reads the same ones back, in order.
 	grep -qx boot_map "$B2/instances"
 	[ ! -s "$B2/trace.err" ]
+	# Both boots mapped the instance at one address, and boot 2 took what
+	# it found there as the previous boot's.
+	local maps
+	maps=$(grep -o 'Tracing: mapped boot instance boot_map at physical memory [0-9a-fx]*' "$SERIAL")
+	echo "$maps"
+	[ "$(grep -c . <<<"$maps")" = 2 ]
+	[ "$(sort -u <<<"$maps" | grep -c .)" = 1 ]
+	grep -q 'Ring buffer meta \[[0-9]*\] is from previous boot!' "$SERIAL"
 	diff <(grep -o "tracing_mark_write: $RM_NONCE-.*" "$B1/trace") \
 		<(grep -o "tracing_mark_write: $RM_NONCE-.*" "$B2/trace")
 	[ "$(grep -c "$RM_NONCE-" "$B2/trace")" = "$RM_EVENTS" ]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # kernels: one (the harness itself)
+# cost: 296
 # Tests of tests/vm/vm-run and tests/vm/qmp themselves.  Each boot costs 8-30 s
 # under TCG, so claims that need the same kind of guest share one boot: the first
 # test that needs it boots it (booted), each test then judges its own part of
@@ -101,7 +102,7 @@ boot_no_pmem() {
 # environment and output streams come across, then exits 7.
 boot_options() {
 	cd "$TOP/tests"
-	booted options --smp 1 --mem 768M --append "ftm.harness=yes" --append "ftm.second=2" -- bash -c '
+	booted options --tcg-thread multi --smp 1 --mem 768M --append "ftm.harness=yes" --append "ftm.second=2" -- bash -c '
 		echo "out:$1:$2"; echo "err:$PWD" >&2; echo "env:$HOME:${FTM_VM_SHARE:+share}:$(id -u)"
 		nproc; awk "/MemTotal/ { print (\$2 < 786432 && \$2 > 600000) ? \"mem ok\" : \$2 }" /proc/meminfo
 		cat /proc/cmdline
@@ -119,7 +120,7 @@ boot_options() {
 	assert_clean "$BATS_FILE_TMPDIR/options"
 }
 
-@test "--smp, --mem and --append reach the guest" {
+@test "--smp, --mem and --append reach the guest (booted with --tcg-thread multi)" {
 	boot_options
 	[ "$status" -eq 7 ]
 	[ "${lines[2]}" = "1" ]
@@ -249,6 +250,15 @@ boot_nvdimm_qmp() {
 	assert_clean
 }
 
+@test "a boot whose console is silent before the command is booted again, three boots at most" {
+	# quiet: the kernel prints nothing for seconds, far past a 2 s silence
+	FTM_VM_BOOT_SILENCE=2 run --separate-stderr "$VMRUN" --append quiet -- sh -c 'echo ran; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = ran ]
+	[ "$(grep -c "console was silent for 2s before the command started; booting again" <<<"$stderr")" -eq 2 ]
+	assert_clean
+}
+
 @test "an unexpected panic exits 125 and says so" {
 	run --separate-stderr "$VMRUN" -- bash -c 'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger'
 	[ "$status" -eq 125 ]
@@ -284,6 +294,9 @@ boot_nvdimm_qmp() {
 	[ "$status" -eq 125 ]
 	run "$VMRUN" --bogus -- true
 	[ "$status" -eq 125 ]
+	run "$VMRUN" --tcg-thread many -- true
+	[ "$status" -eq 125 ]
+	[[ $output == *"--tcg-thread: single or multi, not many"* ]]
 }
 
 @test "--systemd --pre: systemd is PID 1, --pre ran first, the command runs after boot" {

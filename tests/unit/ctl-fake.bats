@@ -4,22 +4,12 @@
 # tests/guest/ctl-*.bats.
 
 bats_require_minimum_version 1.5.0
+load helpers
 
 setup() {
-	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	CTL=$TOP/flushtmctl/flushtmctl
-	[ -x "$CTL" ] || make -s -C "$TOP/flushtmctl" >&2
-	# shellcheck source=../../lib/tests/fake-configfs.sh
-	. "$TOP/lib/tests/fake-configfs.sh"
-	D=$BATS_TEST_TMPDIR
-	R=$D/flushtm
-	fake_tree "$R"
-	fake_sys "$D"
-	export FLUSHTM_SYSFS=$D/sys FLUSHTM_PROCFS=$D/proc
-	unset FLUSHTM_CONFIGFS
+	ftm_unit_setup
 }
 
-ctl() { "$CTL" --root "$R" "$@"; }
 
 @test "--help lists every command; each command has --help" {
 	run "$CTL" --help
@@ -491,6 +481,22 @@ unquote() {
 	[[ $'\n'$output$'\n' == *$'\n'true$'\n'* ]]
 	run complete flushtmctl run -
 	[ "$(sort <<<"$output" | paste -sd' ')" = "-- --help" ]
+}
+
+@test "completion: range add offers --reserve-mem, then the command line's reserve_mem labels" {
+	[ -r /usr/share/bash-completion/bash_completion ]
+	run complete flushtmctl range add t --
+	[ "$(sort <<<"$output" | paste -sd' ')" = "--help --owner --reserve-mem" ]
+	printf '%s\n' 'BOOT_IMAGE=/vmlinuz reserve_mem=12M:4096:trace reserve_mem=1M:4096:$(touch${IFS}pwned) quiet' \
+		> "$D/cmdline"
+	FLUSHTM_CMDLINE=$D/cmdline run complete flushtmctl range add t --reserve-mem ''
+	[ "$status" -eq 0 ]
+	[ ! -e "$D/pwned" ]
+	[ "$(unquote "$output")" = $'trace\n$(touch${IFS}pwned)' ]
+	FLUSHTM_CMDLINE=$D/cmdline run complete flushtmctl range add t --reserve-mem tr
+	[ "$output" = trace ]
+	FLUSHTM_CMDLINE=$D/none run complete flushtmctl range add t --reserve-mem ''
+	[ -z "$output" ]
 }
 
 # in_ro_mount FILE CMD...: CMD with FILE bind-mounted read-only (a mount

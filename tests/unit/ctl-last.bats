@@ -6,17 +6,10 @@
 # reboot and a kexec of the guest kernel, are read in tests/host/after-crash.bats.
 
 bats_require_minimum_version 1.5.0
+load helpers
 
 setup() {
-	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	CTL=$TOP/flushtmctl/flushtmctl
-	[ -x "$CTL" ] || make -s -C "$TOP/flushtmctl" >&2
-	# shellcheck source=../../lib/tests/fake-configfs.sh
-	. "$TOP/lib/tests/fake-configfs.sh"
-	D=$BATS_TEST_TMPDIR
-	R=$D/flushtm
-	fake_tree "$R"
-	fake_sys "$D"
+	ftm_unit_setup
 	P=$D/pstore A=$D/archive
 	mkdir -p "$P" "$A" "$D/sys/module/pstore/parameters" "$D/sys/module/ramoops/parameters"
 	echo ramoops > "$D/sys/module/pstore/parameters/backend"
@@ -26,8 +19,6 @@ setup() {
 	export FLUSHTM_SYSFS=$D/sys FLUSHTM_PROCFS=$D/proc FLUSHTM_PSTORE=$P FLUSHTM_PSTORE_ARCHIVE=$A
 	unset FLUSHTM_CONFIGFS
 }
-
-ctl() { "$CTL" --root "$R" "$@"; }
 
 # boot_at EPOCH: this boot started then (/proc/stat btime).
 boot_at() { printf 'cpu  1 2 3 4\nbtime %s\nprocesses 10\n' "$1" > "$D/proc/stat"; }
@@ -245,15 +236,40 @@ record() {
 	[ "$(ctl --json last | jq -r .kernel)" = null ]
 }
 
-@test "last: fields a later module adds after cpu= are skipped; a field cut short is not" {
-	record "$P/dmesg-ramoops-0" 110 'Panic#1 Part1' "$FLUSH_PANIC cpus=2/2"
-	run ctl last
-	[ "$status" -eq 0 ]
-	[[ $output == *"flush      hook=panic ranges=1 bytes=67108864 (64M) method=lines ns=1234567 cpu=1 at"* ]]
-	for cut in "$FLUSH_PANIC cpus=" "$FLUSH_PANIC cpus" "$FLUSH_PANIC =2"; do
-		record "$P/dmesg-ramoops-0" 110 'Panic#1 Part1' "$cut"
+# refused_lines LINE...: a panic record whose flush line is LINE is refused
+# by last, each one: exit 1, "cut short or malformed".
+refused_lines() {
+	local line
+	for line; do
+		record "$P/dmesg-ramoops-0" 110 'Panic#1 Part1' "$line"
 		run ctl last
 		[ "$status" -eq 1 ]
 		[[ $output == *"cut short or malformed"* ]]
 	done
+}
+
+@test "last: fields a later module adds after cpu= are skipped; a field cut short is not" {
+	record "$P/dmesg-ramoops-0" 110 'Panic#1 Part1' "$FLUSH_PANIC nodes=2/2"
+	run ctl last
+	[ "$status" -eq 0 ]
+	[[ $output == *"flush      hook=panic ranges=1 bytes=67108864 (64M) method=lines ns=1234567 cpu=1 at"* ]]
+	refused_lines "$FLUSH_PANIC nodes=" "$FLUSH_PANIC nodes" "$FLUSH_PANIC =2"
+}
+
+@test "last: a crash flush split over the CPUs shows cpus= and taken=, in text, status and JSON" {
+	record "$P/dmesg-ramoops-0" 110 'Panic#1 Part1' "$FLUSH_PANIC cpus=4 taken=1 nodes=2"
+	run ctl last
+	[ "$status" -eq 0 ]
+	[[ $output == *"flush      hook=panic ranges=1 bytes=67108864 (64M) method=lines ns=1234567 cpu=1 cpus=4 taken=1 at 12.345678 s"* ]]
+	run ctl --json last
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.flushes[-1] | [.cpu, .cpus, .taken]' <<<"$output")" = '[1,4,1]' ]
+	run ctl status
+	[[ $output == *"cpu 1 of 4, 1 part taken over"* ]]
+	# an unsplit flush has neither
+	record "$P/dmesg-ramoops-0" 110 'Panic#1 Part1' "$FLUSH_PANIC"
+	run ctl --json last
+	[ "$(jq -c '.flushes[-1] | has("cpus")' <<<"$output")" = false ]
+	# taken past cpus, no taken, or no CPUs at all: malformed
+	refused_lines "$FLUSH_PANIC cpus=2 taken=3" "$FLUSH_PANIC cpus=2" "$FLUSH_PANIC cpus=0 taken=0"
 }

@@ -40,6 +40,7 @@
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/kexec.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -113,6 +114,8 @@ static int ftm_wb_nmi(unsigned int type, struct pt_regs *regs)
 {
 	int cpu = smp_processor_id();
 
+	if (ftm_split_answer())
+		return NMI_HANDLED;
 	if (!atomic_read(&ftm_wb_request))
 		return NMI_DONE;
 	smp_rmb();	/* the request was published after the mask */
@@ -161,12 +164,20 @@ void ftm_arch_cache_crash(const char *why)
 	ftm_wbinvd_here();
 }
 
+/*
+ * The handler serves both requests: wbinvd (while the method may pick
+ * cache) and a part of a split line walk (ftm_split_answer()).
+ */
+static bool ftm_nmi_registered;
+
 int ftm_arch_cache_others_arm(void)
 {
 	int ret = register_nmi_handler(NMI_LOCAL, ftm_wb_nmi, 0, "flushtm");
 
-	if (!ret)
+	if (!ret) {
 		WRITE_ONCE(ftm_wb_armed, true);
+		WRITE_ONCE(ftm_nmi_registered, true);
+	}
 	return ret;
 }
 
@@ -174,7 +185,21 @@ int ftm_arch_cache_others_arm(void)
 void ftm_arch_cache_others_disarm(void)
 {
 	WRITE_ONCE(ftm_wb_armed, false);
+	WRITE_ONCE(ftm_nmi_registered, false);
 	unregister_nmi_handler(NMI_LOCAL, "flushtm");
+}
+
+/* ---- the split crash flush -------------------------------------------- */
+
+bool ftm_arch_split_ready(void)
+{
+	return READ_ONCE(ftm_nmi_registered);
+}
+
+/* Crash context: the NMI that makes each of @cpus run ftm_split_answer(). */
+void ftm_arch_split_kick(const struct cpumask *cpus)
+{
+	apic->send_IPI_mask(cpus, NMI_VECTOR);
 }
 
 /* ---- nmi hook -------------------------------------------------------- */
@@ -229,23 +254,36 @@ static bool ftm_stop_in, ftm_crash_stop_in;	/* our function is reachable */
 static bool ftm_stop_active;			/* READ_ONCE in the decorators */
 static bool ftm_pinned;
 
-static void ftm_stop_handshake(void)
+/*
+ * A panic stops the other CPUs here: with cache they write back their own
+ * caches first; with lines the panic hook's flush runs here, split over
+ * them (ftm_flush_crash_stop()), and the notifier does not flush again.
+ * Through crash_stop_other_cpus a loaded kdump kernel may be next (a
+ * kernel without crash_kexec_post_notifiers jumps to it before the panic
+ * notifiers, and which path called is not visible to a module): there the
+ * lines flush is left to the notifier, as without the split, so kdump's
+ * ordering does not change.
+ */
+static void ftm_stop_handshake(bool crash)
 {
-	if (READ_ONCE(ftm_stop_active) && oops_in_progress &&
-	    ftm_flush_crash_uses_cache(FTM_HOOK_PANIC))
+	if (!READ_ONCE(ftm_stop_active) || !oops_in_progress)
+		return;
+	if (ftm_flush_crash_uses_cache(FTM_HOOK_PANIC))
 		ftm_wb_others("panic");
+	else if (!crash || !kexec_crash_loaded())
+		ftm_flush_crash_stop(FTM_HOOK_PANIC);
 }
 
 /* The panicking CPU, interrupts off. */
 static void ftm_stop_other_cpus(int wait)
 {
-	ftm_stop_handshake();
+	ftm_stop_handshake(false);
 	ftm_orig_stop(wait);
 }
 
 static void ftm_crash_stop_other_cpus(void)
 {
-	ftm_stop_handshake();
+	ftm_stop_handshake(true);
 	ftm_orig_crash_stop();
 }
 
