@@ -348,8 +348,9 @@ static void pool_stop(struct pool *pool)
 /*
  * The crash plan of kmod/ftm_flush.c (ftm_set_plan()): one part per CPU,
  * none below FTM_SPLIT_PART_MIN_BYTES, each walked in pieces of
- * PLAN_PIECE_BYTES (at most PLAN_MAX_PIECES) with a clock read before each
- * (the module checks its budget there).  Kept equal to FTM_PLAN_PIECE_BYTES
+ * PLAN_PIECE_BYTES (at most PLAN_MAX_PIECES), the parts taking the pieces
+ * in turn, with a clock read before each (the module checks its budget
+ * there).  Kept equal to FTM_PLAN_PIECE_BYTES
  * and FTM_PLAN_MAX_PIECES.
  */
 #define PLAN_PIECE_BYTES	(4 * MIB)
@@ -390,7 +391,7 @@ struct spin_pool {
 
 static double piece_clock_sink;
 
-/* Part @part of the plan, as ftm_walk_part() walks it; fenced. */
+/* Part @part of the plan, as ftm_walk_part() walks it (pieces interleaved); fenced. */
 static void plan_walk_part(const struct set *s, unsigned int part, unsigned int nparts,
 			   unsigned int pieces)
 {
@@ -399,7 +400,7 @@ static void plan_walk_part(const struct set *s, unsigned int part, unsigned int 
 	for (j = 0; j < pieces; j++) {
 		struct ftm_walk w = {
 			.spans = s->spans, .nr = s->nr, .op = FTM_LINE_WRITEBACK,
-			.part = part * pieces + j, .nparts = nparts * pieces,
+			.part = j * nparts + part, .nparts = nparts * pieces,
 		};
 		struct timespec ts;
 

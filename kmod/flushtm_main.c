@@ -175,6 +175,7 @@ static int __init flushtm_init(void)
 	u64 llc;
 	int ret;
 
+	ftm_debugfs_init();
 	ftm_engine_init();
 	llc = ftm_llc_bytes(&level);
 	ftm_cache_threshold = max(llc * FTM_AUTO_LLC_FACTOR, FTM_THRESHOLD_MIN);
@@ -209,11 +210,13 @@ err_ranges:
 err_arch:
 	ftm_hooks_exit();
 	ftm_arch_exit();
+	ftm_debugfs_exit();
 	return ret;
 }
 
 static void __exit flushtm_exit(void)
 {
+	ftm_debugfs_exit();
 	ftm_configfs_exit();
 	ftm_hooks_exit();
 	ftm_exit_exit();

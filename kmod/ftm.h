@@ -18,6 +18,7 @@
 
 #define FTM_INTERFACE_VERSION	1
 #define FTM_OWNER_MAX		64
+#define FTM_PRIORITY_MAX	255
 /* reserve_mem= labels: the kernel keeps 16 bytes, NUL included. */
 #define FTM_RESERVE_MEM_MAX	15
 
@@ -76,6 +77,7 @@ struct ftm_range {
 	u64 start;
 	u64 size;
 	bool enabled;
+	u8 priority;			/* higher: earlier in the set's walk */
 	char owner[FTM_OWNER_MAX + 1];
 	char reserve_mem[FTM_RESERVE_MEM_MAX + 1];	/* a label, or "" */
 	void *virt;			/* memremap()ed while enabled */
@@ -89,9 +91,12 @@ struct ftm_set_range {
 };
 
 /*
- * One part of the crash plan: line share part/nparts of the set (the
- * engine's split), walked as FTM_PLAN_PIECES (set->pieces) pieces so that
- * a crash budget is checked between them, by @cpu when it answers.
+ * One part of the crash plan: set->pieces of the set's nparts * pieces
+ * line shares (the engine's split), part i taking shares i, i + nparts,
+ * i + 2 * nparts, ...: the CPUs walk the set from its start together, so
+ * what a crash budget leaves unflushed is the end of the set, the lowest
+ * priority.  The budget is checked between pieces; @cpu walks the part
+ * when it answers.
  */
 struct ftm_plan_part {
 	int cpu;
@@ -99,9 +104,12 @@ struct ftm_plan_part {
 };
 
 /*
- * The published set: immutable once published.  spans are disjoint, sorted
- * by physical address, each inside one range's mapping; extents counts the
- * physically contiguous runs (what the log line reports as ranges=).
+ * The published set: immutable once published.  spans are disjoint, each
+ * inside one range's mapping, in the order every walk takes them: by the
+ * priority of the range they come from (highest first; where ranges
+ * overlap, the bytes belong to the highest), then by physical address.
+ * extents counts the physically contiguous runs of their union (what the
+ * log line reports as ranges=).
  *
  * The crash plan, made when the set is built (process context): nparts
  * parts, one per CPU online then (none below FTM_SPLIT_PART_MIN_BYTES a
@@ -142,6 +150,7 @@ void ftm_range_unlink(struct ftm_range *r);
 void ftm_range_free(struct ftm_range *r);
 int ftm_range_enable(struct ftm_range *r);
 int ftm_range_disable(struct ftm_range *r, gfp_t gfp);
+int ftm_range_set_priority(struct ftm_range *r, u8 priority);
 struct ftm_range *ftm_range_find(const char *name, size_t len);
 int ftm_ranges_withdraw_window(u64 start, u64 end);
 int ftm_parse_u64(const char *buf, size_t count, bool suffix, u64 *val);
@@ -163,6 +172,12 @@ void ftm_flush_init(void);
 void ftm_flush_crash_stop(enum ftm_hook_id hook);
 bool ftm_split_answer(void);
 void ftm_set_plan(struct ftm_set *set);
+
+/* ftm_debugfs.c */
+struct dentry;
+extern struct dentry *ftm_debugfs_dir;
+void ftm_debugfs_init(void);
+void ftm_debugfs_exit(void);
 
 /* ftm_hooks.c */
 int ftm_hook_set_enabled(enum ftm_hook_id hook, bool on);

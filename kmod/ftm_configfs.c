@@ -500,6 +500,34 @@ bad:
 	return -EINVAL;
 }
 
+static ssize_t ftm_range_priority_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(to_range(item)->priority));
+}
+
+/*
+ * Process context.  0 (the default) to FTM_PRIORITY_MAX: a higher priority
+ * is walked earlier by every flush of the set, so what a crash budget cuts
+ * off is the lowest; may change while enabled (the set is republished).
+ */
+static ssize_t ftm_range_priority_store(struct config_item *item, const char *page,
+					size_t count)
+{
+	struct ftm_range *r = to_range(item);
+	u64 v;
+	int ret;
+
+	if (ftm_parse_u64(page, count, false, &v) || v > FTM_PRIORITY_MAX) {
+		ftm_refuse("range " FTM_NAMEFMT ": priority must be a number from 0 to %d\n",
+			   FTM_NAMEARG(rname(r)), FTM_PRIORITY_MAX);
+		return -EINVAL;
+	}
+	mutex_lock(&ftm_cfg_lock);
+	ret = ftm_range_set_priority(r, v);
+	mutex_unlock(&ftm_cfg_lock);
+	return ret ? ret : count;
+}
+
 static ssize_t ftm_range_flushed_bytes_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%lld\n", atomic64_read(&to_range(item)->flushed_bytes));
@@ -510,6 +538,7 @@ CONFIGFS_ATTR(ftm_range_, size);
 CONFIGFS_ATTR(ftm_range_, enabled);
 CONFIGFS_ATTR(ftm_range_, owner);
 CONFIGFS_ATTR(ftm_range_, reserve_mem);
+CONFIGFS_ATTR(ftm_range_, priority);
 CONFIGFS_ATTR_RO(ftm_range_, flushed_bytes);
 
 static struct configfs_attribute *ftm_range_attrs[] = {
@@ -518,6 +547,7 @@ static struct configfs_attribute *ftm_range_attrs[] = {
 	&ftm_range_attr_enabled,
 	&ftm_range_attr_owner,
 	&ftm_range_attr_reserve_mem,
+	&ftm_range_attr_priority,
 	&ftm_range_attr_flushed_bytes,
 	NULL,
 };

@@ -32,6 +32,7 @@
 #include <linux/preempt.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 
@@ -310,7 +311,7 @@ void __weak ftm_arch_split_kick(const struct cpumask *cpus)
 void ftm_set_plan(struct ftm_set *set)
 {
 	const unsigned int shift = ilog2(ftm_engine_line_size());
-	u64 line_bytes, lines, n, sample, t0, ns, done;
+	u64 line_bytes, lines, n, shares, sample, t0, ns, done;
 	unsigned int i = 0, cpu;
 	struct ftm_walk w;
 
@@ -324,15 +325,23 @@ void ftm_set_plan(struct ftm_set *set)
 	line_bytes = ftm_engine_set_line_bytes(set->spans, set->nr_spans);
 	lines = line_bytes >> shift;
 	n = clamp_t(u64, line_bytes / FTM_SPLIT_PART_MIN_BYTES, 1, num_online_cpus());
+	set->pieces = clamp_t(u64, line_bytes / n / FTM_PLAN_PIECE_BYTES, 1, FTM_PLAN_MAX_PIECES);
 	for_each_online_cpu(cpu) {
 		if (i == n)
 			break;
 		set->parts[i].cpu = cpu;
-		set->parts[i].bytes = (lines * (i + 1) / n - lines * i / n) << shift;
 		set->cpu_part[cpu] = i++;
 	}
 	set->nparts = i;
-	set->pieces = clamp_t(u64, line_bytes / i / FTM_PLAN_PIECE_BYTES, 1, FTM_PLAN_MAX_PIECES);
+	/* Part i: shares i, i + nparts, ... (ftm_walk_part()). */
+	shares = (u64)set->nparts * set->pieces;
+	for (i = 0; i < set->nparts; i++) {
+		u64 c, part_lines = 0;
+
+		for (c = i; c < shares; c += set->nparts)
+			part_lines += lines * (c + 1) / shares - lines * c / shares;
+		set->parts[i].bytes = part_lines << shift;
+	}
 
 	sample = clamp_t(u64, line_bytes / FTM_PLAN_SAMPLE_BYTES, 1, UINT_MAX);
 	w = (struct ftm_walk){ .spans = set->spans, .nr = set->nr_spans,
@@ -366,6 +375,9 @@ static u64 ftm_part_wait_ns(const struct ftm_set *set, unsigned int i)
 /*
  * Any context: walk part @part of @nparts, as @pieces pieces, stopping
  * before a piece once @deadline (mono fast ns; 0: none) is past; fenced.
+ * Piece j of the part is share j * nparts + part of the set: the parts
+ * interleave, so CPUs walking at the same pace cover the set in its order
+ * (priority first) and a budget cuts off its end.
  */
 static u64 ftm_walk_part(const struct ftm_set *set, unsigned int part, unsigned int nparts,
 			 unsigned int pieces, u64 deadline, bool *cut)
@@ -375,7 +387,7 @@ static u64 ftm_walk_part(const struct ftm_set *set, unsigned int part, unsigned 
 
 	for (j = 0; j < pieces; j++) {
 		struct ftm_walk w = { .spans = set->spans, .nr = set->nr_spans,
-				      .op = FTM_LINE_WRITEBACK, .part = part * pieces + j,
+				      .op = FTM_LINE_WRITEBACK, .part = j * nparts + part,
 				      .nparts = nparts * pieces };
 
 		if (deadline && ktime_get_mono_fast_ns() > deadline) {
@@ -670,6 +682,13 @@ void ftm_flush_span(enum ftm_hook_id hook, u64 phys, void *virt, u64 size,
 		atomic64_add(size, range_bytes);
 }
 
+static int ftm_span_cmp(const void *a, const void *b)
+{
+	u64 x = ((const struct ftm_span *)a)->phys, y = ((const struct ftm_span *)b)->phys;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * Process context: flush the part of the live set inside [start, start +
  * size), rounded out to whole cache lines (as the kernel's cache-range helpers do),
@@ -712,13 +731,17 @@ int ftm_flush_phys_range(enum ftm_hook_id hook, u64 start, u64 size, bool whole,
 
 			if (lo >= hi)
 				continue;
-			if (!nr || lo != prev_end)
-				extents++;
 			spans[nr].phys = lo;
 			spans[nr].virt = (char *)s->virt + (lo - s->phys);
 			spans[nr++].size = hi - lo;
 			bytes += hi - lo;
-			prev_end = hi;
+		}
+		/* The set is in priority order; the extents are counted by address. */
+		sort(spans, nr, sizeof(*spans), ftm_span_cmp, NULL);
+		for (i = 0; i < nr; i++) {
+			if (!i || spans[i].phys != prev_end)
+				extents++;
+			prev_end = spans[i].phys + spans[i].size;
 		}
 	}
 	if (whole && bytes != end - start) {

@@ -130,6 +130,65 @@ wb_total() {
 	[ "$(ftm_field bytes "$line")" = $((20 * M)) ]
 }
 
+# set_order: the published set as debugfs shows it, "START SIZE" a span, in walk order.
+SET_VIEW=/sys/kernel/debug/flushtm/set
+
+@test "priority: the set is walked highest priority first, then by address; overlaps go to the higher" {
+	ftm_range_make low 0x20000000 16M
+	ftm_range_make mid 0x22000000 4M
+	ftm_range_make high 0x23000000 4M
+	[ "$(<$CFS/ranges/low/priority)" = 0 ]
+	[ "$(cat $SET_VIEW)" = "0x20000000 $((16 * M))
+0x22000000 $((4 * M))
+0x23000000 $((4 * M))" ]
+	echo 7 > $CFS/ranges/high/priority	# while enabled: the set is republished
+	echo 3 > $CFS/ranges/mid/priority
+	[ "$(<$CFS/ranges/high/priority)" = 7 ]
+	[ "$(cat $SET_VIEW)" = "0x23000000 $((4 * M))
+0x22000000 $((4 * M))
+0x20000000 $((16 * M))" ]
+	# a range of priority 9 inside low takes its 2 MiB from low, which is cut around it
+	ftm_range_make inner 0x20400000 2M
+	echo 9 > $CFS/ranges/inner/priority
+	[ "$(cat $SET_VIEW)" = "0x20400000 $((2 * M))
+0x23000000 $((4 * M))
+0x22000000 $((4 * M))
+0x20000000 $((4 * M))
+0x20600000 $((10 * M))" ]
+	# the flush line counts the union by address: three extents, each byte once
+	line=$(flush_all)
+	[ "$(ftm_field ranges "$line")" = 3 ]
+	[ "$(ftm_field bytes "$line")" = $((24 * M)) ]
+	[ "$(<$CFS/ranges/low/flushed_bytes)" = $((16 * M)) ]
+	# flush NAME of the cut range: its 16 MiB, one extent, through two owners' spans
+	echo low > $CFS/flush
+	line=$(ftm_grep_o 'flushtm: flush hook=manual ' "$(ftm_klog_take)")
+	[ "$(ftm_field ranges "$line")" = 1 ]
+	[ "$(ftm_field bytes "$line")" = $((16 * M)) ]
+	# equal priorities fall back to address order, the first by start owning an overlap
+	for r in low mid high inner; do echo 0 > $CFS/ranges/$r/priority; done
+	[ "$(cat $SET_VIEW)" = "0x20000000 $((16 * M))
+0x22000000 $((4 * M))
+0x23000000 $((4 * M))" ]
+}
+
+@test "priority: 0 to 255; junk, signs and 256 refused with EINVAL, the value kept, the reason logged" {
+	ftm_range_make p 0x20000000 4M
+	echo 255 > $CFS/ranges/p/priority
+	for bad in 256 -1 1x " 3" 0x100 99999999999999999999; do
+		out=$(ftm_write $CFS/ranges/p/priority "$bad") || true
+		[ "$out" = EINVAL ] || { echo "priority '$bad': $out"; false; }
+	done
+	[ "$(<$CFS/ranges/p/priority)" = 255 ]
+	ftm_grep_o 'flushtm: range p: priority must be a number from 0 to 255' "$(ftm_klog_take)"
+	# a disabled range keeps its priority for the next enable
+	echo 0 > $CFS/ranges/p/enabled
+	echo 12 > $CFS/ranges/p/priority
+	echo 1 > $CFS/ranges/p/enabled
+	[ "$(<$CFS/ranges/p/priority)" = 12 ]
+	[ "$(cat $SET_VIEW)" = "0x20000000 $((4 * M))" ]
+}
+
 @test "flush NAME flushes only that range" {
 	ftm_range_make a 0x20000000 4M
 	ftm_range_make b 0x22000000 8M

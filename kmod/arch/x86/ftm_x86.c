@@ -65,7 +65,6 @@
 
 /* wbinvd run by flushtm on each CPU (debugfs flushtm/cache_writebacks). */
 static DEFINE_PER_CPU(unsigned long, ftm_wb_count);
-static struct dentry *ftm_debugfs_dir;
 static bool ftm_cache_usable;
 
 u64 ftm_arch_llc_bytes(void)
@@ -371,11 +370,10 @@ void ftm_arch_init(void)
 {
 	ftm_cache_usable = !cpu_feature_enabled(X86_FEATURE_TDX_GUEST) &&
 			   !cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT);
-	ftm_debugfs_dir = debugfs_create_dir("flushtm", NULL);
+	/* In the module's directory, removed with it (ftm_debugfs_exit()). */
 	debugfs_create_file("cache_writebacks", 0444, ftm_debugfs_dir, NULL, &ftm_wb_count_fops);
 }
 
 void ftm_arch_exit(void)
 {
-	debugfs_remove_recursive(ftm_debugfs_dir);
 }
