@@ -216,6 +216,40 @@ int cmd_range_del(struct ctl *ctl, const struct command *cmd, int argc, char **a
 	return CTL_OK;
 }
 
+int cmd_range_priority(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	char name[FTM_NAME_MAX];
+	unsigned int priority;
+	struct ftm_range r;
+	int ret;
+
+	ret = ctl_parse(ctl, cmd, &argc, &argv, 2, 2, NULL);
+	if (ret >= 0)
+		return ret;
+	if (!ctl_range_operand("range priority", argv[0], name))
+		return CTL_USAGE;
+	if (ftm_parse_priority(argv[1], &priority) < 0) {
+		ctl_err("range priority", "%s: %s", argv[1], ftm_strerror(-EINVAL, "priority"));
+		return CTL_USAGE;
+	}
+	if (!ctl_need_module(ctl, "range priority"))
+		return CTL_FAIL;
+	ret = ftm_range_set_priority(ctl->ftm, name, priority);
+	if (ret < 0) {
+		ctl_err("range priority", "%s: %s", argv[0], ftm_strerror(ret, "priority"));
+		return CTL_FAIL;
+	}
+	if (ctl->json) {
+		ret = ftm_range_read(ctl->ftm, name, &r);
+		if (ret < 0) {
+			ctl_err("range priority", "%s: %s", argv[0], ftm_strerror(ret, NULL));
+			return CTL_FAIL;
+		}
+		ctl_json_print(ctl_json_range(&r));
+	}
+	return CTL_OK;
+}
+
 int cmd_flush(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
 	char name[FTM_NAME_MAX], shown[CTL_SHOWN_MAX];

@@ -99,13 +99,13 @@ static void print_ranges(const char *what, const struct ftm_range *r, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if ((int)strlen(ctl_shown(r[i].name, name)) > w)
 			w = (int)strlen(name);
-	printf("%s%-*s  %-18s  %8s  %-7s  %-10s  %8s\n", indent, w, "NAME", "START", "SIZE",
-	       "ENABLED", "OWNER", "FLUSHED");
+	printf("%s%-*s  %-18s  %8s  %-7s  %4s  %-10s  %8s\n", indent, w, "NAME", "START", "SIZE",
+	       "ENABLED", "PRIO", "OWNER", "FLUSHED");
 	for (size_t i = 0; i < n; i++) {
-		printf("%s%-*s  0x%-16" PRIx64 "  %8s  %-7s  %-10s  %8s\n", indent, w,
+		printf("%s%-*s  0x%-16" PRIx64 "  %8s  %-7s  %4u  %-10s  %8s\n", indent, w,
 		       ctl_shown(r[i].name, name), r[i].start,
 		       ftm_format_size(r[i].size, size, sizeof(size)), yes_no(r[i].enabled),
-		       ctl_shown(r[i].owner, owner),
+		       r[i].priority, ctl_shown(r[i].owner, owner),
 		       ftm_format_size(r[i].flushed_bytes, flushed, sizeof(flushed)));
 		if (r[i].error)
 			ctl_warn_unreadable(what, &r[i]);

@@ -87,6 +87,7 @@ int cmd_range_list(struct ctl *ctl, const struct command *cmd, int argc, char **
 int cmd_enable(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_range_add(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_range_del(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
+int cmd_range_priority(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_flush(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_set(struct ctl *ctl, const struct command *cmd, int argc, char **argv);
 int cmd_enroll(struct ctl *ctl, const struct command *cmd, int argc, char **argv);

@@ -39,8 +39,14 @@ static const struct command commands[] = {
 	  "looked up by the module.", "owner", false },
 	{ "range del", cmd_range_del, "NAME",
 	  "remove a range (the kernel flushes it first)", NULL, NULL, false },
+	{ "range priority", cmd_range_priority, "NAME PRIORITY",
+	  "set the order a range is flushed in",
+	  "PRIORITY: 0 (every range's default) to 255.  Every flush of the set walks the\n"
+	  "higher priorities first, and where ranges overlap the bytes are the higher one's:\n"
+	  "a crash budget (set crash-budget) cuts off the lowest.  Takes effect at once,\n"
+	  "enabled or not.", NULL, false },
 	{ "range list", cmd_range_list, "",
-	  "the ranges: start, size, enabled, owner, flushed bytes", NULL, NULL, false },
+	  "the ranges: start, size, enabled, priority, owner, flushed bytes", NULL, NULL, false },
 	{ "flush", cmd_flush, "[NAME]",
 	  "flush every enabled range now, or range NAME",
 	  "Returns when done.  Counted under the manual hook.", NULL, false },

@@ -97,6 +97,7 @@ struct json_object *ctl_json_range(const struct ftm_range *r)
 	json_object_object_add(o, "start", ctl_json_addr(r->start));
 	json_object_object_add(o, "size", json_u64(r->size));
 	json_object_object_add(o, "enabled", json_object_new_boolean(r->enabled));
+	json_object_object_add(o, "priority", json_object_new_int((int)r->priority));
 	json_object_object_add(o, "owner", json_object_new_string(ctl_shown(r->owner, shown)));
 	json_object_object_add(o, "flushed_bytes", json_u64(r->flushed_bytes));
 	if (r->error)

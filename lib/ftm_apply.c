@@ -334,6 +334,30 @@ static int apply_removals(struct apply *a)
 	return 0;
 }
 
+/*
+ * Each range of the file at its priority, after the adds (a range made
+ * just now has 0): 0 needs nothing on a module without priorities.
+ */
+static int apply_priorities(struct apply *a)
+{
+	for (size_t i = 0; i < a->conf->nr_ranges; i++) {
+		const struct ftm_conf_range *cr = &a->conf->ranges[i];
+		struct ftm_range r;
+		int ret;
+
+		ret = ftm_range_read(a->ctx, cr->name, &r);
+		if (ret < 0)
+			return range_error(a, cr, "priority", ret);
+		if (r.priority == cr->priority)
+			continue;
+		ret = ftm_range_set_priority(a->ctx, cr->name, cr->priority);
+		if (ret < 0)
+			return range_error(a, cr, "priority", ret);
+		apply_note(a, "priority", cr->name);
+	}
+	return 0;
+}
+
 int ftm_conf_apply(const struct ftm_ctx *ctx, const struct ftm_conf *conf,
 		   ftm_apply_note note, void *arg, unsigned int *changes, char *err, size_t errlen)
 {
@@ -360,6 +384,8 @@ int ftm_conf_apply(const struct ftm_ctx *ctx, const struct ftm_conf *conf,
 	ret = apply_validate(&a);
 	if (!ret)
 		ret = apply_ranges(&a);
+	if (!ret)
+		ret = apply_priorities(&a);
 	if (!ret)
 		ret = apply_settings(&a, &info);
 	if (!ret)

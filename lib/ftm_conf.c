@@ -58,7 +58,7 @@ enum {
 	SEEN_METHOD = 1u << 0, SEEN_THRESHOLD = 1u << 1, SEEN_HOOKS = 1u << 2,
 	SEEN_SOURCES = 1u << 3, SEEN_START = 1u << 4, SEEN_SIZE = 1u << 5,
 	SEEN_RESERVE_MEM = 1u << 6, SEEN_BUDGET = 1u << 7, SEEN_TEXTFILE_DIR = 1u << 8,
-	SEEN_TEXTFILE_INTERVAL = 1u << 9,
+	SEEN_TEXTFILE_INTERVAL = 1u << 9, SEEN_PRIORITY = 1u << 10,
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -261,8 +261,16 @@ static int handle_range(struct conf_parse *p, const char *key, const char *value
 		snprintf(r->reserve_mem, sizeof(r->reserve_mem), "%s", value);
 		return 1;
 	}
-	return conf_error(p, "unknown key '%s' in [range %s] (start, size, reserve_mem)", key,
-			  r->name);
+	if (!strcmp(key, "priority")) {
+		if (!once(p, SEEN_PRIORITY))
+			return conf_error(p, "priority given twice");
+		if (ftm_parse_priority(value, &r->priority) < 0)
+			return conf_error(p, "priority '%s': not a number from 0 to %d", value,
+					  FTM_PRIORITY_MAX);
+		return 1;
+	}
+	return conf_error(p, "unknown key '%s' in [range %s] (start, size, reserve_mem, priority)",
+			  key, r->name);
 }
 
 /* A section just ended (or the file did): a range must have start and size. */

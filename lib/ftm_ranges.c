@@ -145,7 +145,7 @@ static void first_error(int *first, int ret)
 int ftm_range_read(const struct ftm_ctx *ctx, const char *name, struct ftm_range *r)
 {
 	char rel[FTM_NAME_MAX + 32];
-	uint64_t enabled = 0;
+	uint64_t enabled = 0, prio = 0;
 	int ret = 0, err;
 
 	if (!ftm_range_name_usable(name))
@@ -168,6 +168,13 @@ int ftm_range_read(const struct ftm_ctx *ctx, const char *name, struct ftm_range
 		r->owner[0] = '\0';
 	}
 	first_error(&ret, range_read_u64(ctx, name, "flushed_bytes", &r->flushed_bytes));
+	/* A module older than priorities: 0, the priority of every range there. */
+	err = range_read_u64(ctx, name, "priority", &prio);
+	if (err < 0 && err != -ENOENT)
+		first_error(&ret, err);
+	r->priority = err < 0 || prio > FTM_PRIORITY_MAX ? 0 : (unsigned int)prio;
+	if (!err && prio > FTM_PRIORITY_MAX)
+		first_error(&ret, -ERANGE);
 	/* A module older than reserve_mem has no such attribute: "" as for any range without one. */
 	err = range_rel(name, "reserve_mem", rel, sizeof(rel));
 	if (!err)
@@ -347,6 +354,27 @@ int ftm_range_add_reserve_mem(const struct ftm_ctx *ctx, const char *name, const
 			      const char *owner, const char **step)
 {
 	return ftm_range_add_any(ctx, name, 0, 0, label, owner, step);
+}
+
+int ftm_range_set_priority(const struct ftm_ctx *ctx, const char *name, unsigned int priority)
+{
+	char rel[FTM_NAME_MAX + 32], path[PATH_MAX], val[16];
+	int ret;
+
+	if (!ftm_range_name_usable(name) || priority > FTM_PRIORITY_MAX)
+		return -EINVAL;
+	if (!range_dir_exists(ctx, name))
+		return -ENOENT;
+	ret = range_rel(name, "priority", rel, sizeof(rel));
+	if (ret < 0)
+		return ret;
+	ret = ftm_path(ctx, rel, path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	if (access(path, F_OK))
+		return -EOPNOTSUPP;
+	snprintf(val, sizeof(val), "%u", priority);
+	return ftm_attr_write(ctx, rel, val);
 }
 
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name)

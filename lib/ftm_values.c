@@ -62,6 +62,16 @@ int ftm_parse_addr(const char *s, uint64_t *val)
 	return ftm_parse_u64(s, val);
 }
 
+int ftm_parse_priority(const char *s, unsigned int *priority)
+{
+	uint64_t v;
+
+	if (ftm_parse_u64(s, &v) < 0 || v > FTM_PRIORITY_MAX)
+		return -EINVAL;
+	*priority = (unsigned int)v;
+	return 0;
+}
+
 int ftm_parse_size(const char *s, uint64_t *val)
 {
 	unsigned int shift = 0;
@@ -147,6 +157,9 @@ static const struct errword errwords[] = {
 	{ "crash-budget", EINVAL, "not auto or milliseconds" },
 	{ "crash-budget", ERANGE, "too large" },
 	{ "crash-budget", ENOENT, "this module has no crash_budget_ms" },
+	{ "priority", EINVAL, "not a priority (0 to 255)" },
+	{ "priority", ENOENT, "no such range" },
+	{ "priority", EOPNOTSUPP, "this flushtm module has no range priorities" },
 	{ "hook", EOPNOTSUPP, "not available on this kernel" },
 	{ "hook", EINVAL, "unknown hook" },
 	{ "enroll", ESRCH, "no such process" },

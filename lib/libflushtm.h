@@ -99,6 +99,8 @@ struct ftm_range {
 	char owner[FTM_OWNER_MAX];
 	/* The reserve_mem= label the range is given by, or "" (also on a module without it). */
 	char reserve_mem[FTM_RESERVE_MEM_MAX];
+	/* 0 to FTM_PRIORITY_MAX, higher walked first (0 also on a module without it). */
+	unsigned int priority;
 	uint64_t flushed_bytes;
 	/*
 	 * ftm_range_list() only: 0, or the negative errno of the first
@@ -167,6 +169,16 @@ int ftm_range_add_reserve_mem(const struct ftm_ctx *ctx, const char *name, const
 /* Either of the two: by label when label is neither NULL nor "", else by start and size. */
 int ftm_range_add_any(const struct ftm_ctx *ctx, const char *name, uint64_t start,
 		      uint64_t size, const char *label, const char *owner, const char **step);
+/*
+ * The range's priority, 0 to FTM_PRIORITY_MAX: every flush of the set walks
+ * higher priorities first, so a crash budget cuts off the lowest.  Enabled
+ * or not; -ENOENT when the range is absent, -EOPNOTSUPP on a module
+ * without priorities.
+ */
+#define FTM_PRIORITY_MAX	255
+int ftm_range_set_priority(const struct ftm_ctx *ctx, const char *name, unsigned int priority);
+/* 0 to FTM_PRIORITY_MAX, decimal or 0x hex as the kernel takes it; -EINVAL otherwise. */
+int ftm_parse_priority(const char *s, unsigned int *priority);
 /* rmdir (the kernel flushes an enabled range first); any usable name. -ENOENT if absent. */
 int ftm_range_del(const struct ftm_ctx *ctx, const char *name);
 
@@ -207,6 +219,7 @@ struct ftm_conf_range {
 	char name[FTM_NAME_MAX];
 	uint64_t start, size;		/* 0 when given by reserve_mem */
 	char reserve_mem[FTM_RESERVE_MEM_MAX];	/* reserve_mem = LABEL, or "" */
+	unsigned int priority;		/* priority = N, 0 when absent */
 	char file[256];
 	unsigned int line;
 };

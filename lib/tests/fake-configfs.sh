@@ -39,6 +39,7 @@ fake_range() {
 	echo "$4" > "$d/size"
 	echo "${5:-1}" > "$d/enabled"
 	echo "${6:-admin}" > "$d/owner"
+	echo 0 > "$d/priority"
 	echo 0 > "$d/flushed_bytes"
 }
 

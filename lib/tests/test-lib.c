@@ -292,6 +292,11 @@ static void test_conf(struct tap *t)
 		{ "[range r]\nreserve_mem = a b\n", ":2: reserve_mem 'a b': not a label" },
 		{ "[range r]\nreserve_mem = 0123456789abcdef\n", ":2: reserve_mem '0123456789abcdef': not a label" },
 		{ "[range r]\nreserve_mem = a\nreserve_mem = b\n", ":3: reserve_mem given twice" },
+		{ "[range r]\nstart = 1\nsize = 1\npriority = 256\n",
+		  ":4: priority '256': not a number from 0 to 255" },
+		{ "[range r]\npriority = high\n", ":2: priority 'high': not a number from 0 to 255" },
+		{ "[range r]\npriority = -1\n", ":2: priority '-1': not a number" },
+		{ "[range r]\npriority = 1\npriority = 2\n", ":3: priority given twice" },
 		{ "[flushtmd]\ntextfile_dir = var/lib\n", ":2: textfile_dir 'var/lib': not an absolute path" },
 		{ "[flushtmd]\ntextfile_interval = 0\n", ":2: textfile_interval '0': not a number of seconds" },
 		{ "[flushtmd]\ntextfile_interval = 15s\n", ":2: textfile_interval '15s': not a number" },
@@ -318,12 +323,14 @@ static void test_conf(struct tap *t)
 	ftm_conf_free(&conf);
 
 	/* A range given by a reserve_mem label; the daemon's reserve_mem source. */
-	write_str(file, "[range boot]\nreserve_mem = trace\n[range x]\nstart = 0x1000\nsize = 4K\n"
-		  "[flushtmd]\nsources = reserve_mem nd\n");
+	write_str(file, "[range boot]\nreserve_mem = trace\npriority = 9\n"
+		  "[range x]\nstart = 0x1000\nsize = 4K\n[flushtmd]\nsources = reserve_mem nd\n");
 	tap_int(t, ftm_conf_load(file, &conf, err, sizeof(err)), 0, "a reserve_mem range loads");
 	tap_ok(t, conf.nr_ranges == 2 && !strcmp(conf.ranges[0].reserve_mem, "trace") &&
 	       conf.ranges[0].start == 0 && conf.ranges[0].size == 0 &&
 	       !conf.ranges[1].reserve_mem[0], "reserve_mem = trace: the label, no start or size");
+	tap_ok(t, conf.ranges[0].priority == 9 && conf.ranges[1].priority == 0,
+	       "priority = 9; a range without the key has 0");
 	tap_int(t, conf.sources, FTM_SRC_ND | FTM_SRC_RESERVE_MEM, "sources = reserve_mem nd");
 	tap_ok(t, !conf.has_textfile_dir && !conf.has_textfile_interval,
 	       "no textfile keys: the daemon's defaults");

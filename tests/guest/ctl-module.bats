@@ -82,7 +82,18 @@ fresh_module() {
 	[ "$(cat "$CFS/ranges/trace/owner")" = admin ]
 	run "$CTL" range list
 	[ "$status" -eq 0 ]
-	grep -Eq '^trace +0x20000000 +64M +yes +admin ' <<<"$output"
+	grep -Eq '^trace +0x20000000 +64M +yes +0 +admin ' <<<"$output"
+	# the priority reaches the module and its set while enabled; bad ones in words
+	run "$CTL" --json range priority trace 9
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .priority <<<"$output")" = 9 ]
+	[ "$(cat "$CFS/ranges/trace/priority")" = 9 ]
+	run "$CTL" range priority trace 256
+	[ "$status" -eq 2 ]
+	[ "$output" = "flushtmctl: range priority: 256: not a priority (0 to 255)" ]
+	run "$CTL" range priority nosuch 1
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: range priority: nosuch: no such range" ]
 	run "$CTL" --json range add other $((PMEM_START + 0x100000)) 1M --owner tester
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '[.name,.start,.size,.enabled,.owner]|join(" ")' <<<"$output")" = \

@@ -197,7 +197,7 @@ installed_files() {
 
 @test "the man pages cover every command, hook and attribute of interface.md" {
 	local c h a
-	for c in status enable disable 'range add' 'range del' 'range list' flush stats \
+	for c in status enable disable 'range add' 'range del' 'range priority' 'range list' flush stats \
 		'set method' 'set cache-threshold' enroll withdraw load unload apply check; do
 		# Each command heads an entry: .B status, .BI "range add" ..., .BR flush ...
 		grep -qE "^\.B[IR]? \"?${c}( |\"|\$)" man/flushtmctl.8 ||
@@ -207,7 +207,7 @@ installed_files() {
 		grep -qx "\.B $h" man/flushtm.4 || { echo "flushtm.4 lacks hook $h"; false; }
 	done
 	for a in version method cache_threshold flush generation enabled available fired \
-		flushed_bytes pids start size owner; do
+		flushed_bytes pids start size owner priority; do
 		grep -q "^\.B $a\$" man/flushtm.4 || { echo "flushtm.4 lacks attribute $a"; false; }
 	done
 }
@@ -239,7 +239,7 @@ complete_words() {
 	run complete_words flushtmctl set method ""
 	[ "$(echo $output)" = "auto lines cache" ]
 	run complete_words flushtmctl range ""
-	[ "$(echo $output)" = "add del list" ]
+	[ "$(echo $output)" = "add del priority list" ]
 	# Without a module: the hooks of interface 1.
 	run complete_words flushtmctl --root "$BATS_TEST_TMPDIR/none" disable c
 	[ "$(echo $output)" = "cpu_offline" ]

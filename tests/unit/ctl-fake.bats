@@ -15,7 +15,7 @@ setup() {
 	run "$CTL" --help
 	[ "$status" -eq 0 ]
 	main_help=$output
-	for c in status enable disable "range add" "range del" "range list" flush stats set \
+	for c in status enable disable "range add" "range del" "range priority" "range list" flush stats set \
 		 enroll withdraw run load unload apply check; do
 		[[ $main_help == *"  $c "* ]] || { echo "missing $c"; false; }
 		read -ra words <<<"$c"
@@ -98,7 +98,7 @@ setup() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"method: auto, cache threshold 32M"* ]]
 	grep -Eq '^  panic +yes +yes +3$' <<<"$output"
-	grep -Eq '^  trace +0x20000000 +64M +yes +config +0$' <<<"$output"
+	grep -Eq '^  trace +0x20000000 +64M +yes +0 +config +0$' <<<"$output"
 }
 
 @test "status --json: one document, lists are arrays, addresses hex" {
@@ -180,6 +180,60 @@ setup() {
 	[ "$status" -eq 2 ]
 	run ctl range add q 0x20000000 64M --owner "$(printf '%070d' 0)"
 	[ "$status" -eq 2 ]
+}
+
+@test "range priority: written as given, shown in list and JSON; bad values, absent ranges and old modules refused" {
+	fake_range "$R" b 0x1000 4096 1 admin
+	run ctl range priority b 7
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+	[ "$(cat "$R/ranges/b/priority")" = 7 ]
+	run ctl range list
+	[ "$(sed -n 1p <<<"$output" | awk '{print $5}')" = PRIO ]
+	[ "$(sed -n 2p <<<"$output" | awk '{print $5}')" = 7 ]
+	run ctl --json range priority b 0x10
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .priority <<<"$output")" = 16 ]
+	for bad in 256 high 1.5 ""; do
+		run ctl range priority b "$bad"
+		[ "$status" -eq 2 ]
+		[ "$output" = "flushtmctl: range priority: $bad: not a priority (0 to 255)" ]
+	done
+	run ctl range priority b -1
+	[ "$status" -eq 2 ]
+	[[ $output == "flushtmctl: range priority: unknown option '-1'"* ]]
+	[ "$(cat "$R/ranges/b/priority")" = 16 ]
+	run ctl range priority nosuch 1
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: range priority: nosuch: no such range" ]
+	# a module without priorities: the range reads as 0, a write is refused in words
+	rm "$R/ranges/b/priority"
+	run ctl --json range list
+	[ "$(jq -r '.[0].priority' <<<"$output")" = 0 ]
+	run ctl range priority b 1
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: range priority: b: this flushtm module has no range priorities" ]
+}
+
+@test "apply: priority = N in [range] is set on the range, and a second apply changes nothing" {
+	fake_range "$R" trace 0x20000000 67108864 1 config
+	cat > "$D/flushtm.conf" <<-EOC
+	[range trace]
+	start = 0x20000000
+	size = 64M
+	priority = 200
+	EOC
+	run ctl apply "$D/flushtm.conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "priority         trace" ]
+	[ "$(cat "$R/ranges/trace/priority")" = 200 ]
+	run ctl apply "$D/flushtm.conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "nothing to change" ]
+	sed -i 's/^priority = 200$/priority = 300/' "$D/flushtm.conf"
+	run ctl apply "$D/flushtm.conf"
+	[ "$status" -eq 1 ]
+	[ "$output" = "flushtmctl: apply: $D/flushtm.conf:4: priority '300': not a number from 0 to 255" ]
+	[ "$(cat "$R/ranges/trace/priority")" = 200 ]
 }
 
 good_conf() {
@@ -481,6 +535,11 @@ unquote() {
 	[[ $'\n'$output$'\n' == *$'\n'true$'\n'* ]]
 	run complete flushtmctl run -
 	[ "$(sort <<<"$output" | paste -sd' ')" = "-- --help" ]
+	run complete flushtmctl range pr
+	[ "$output" = priority ]
+	fake_range "$R" trace 0x1000 4096
+	run complete flushtmctl --root "$R" range priority tr
+	[ "$(unquote "$output")" = trace ]
 }
 
 @test "completion: range add offers --reserve-mem, then the command line's reserve_mem labels" {
@@ -586,7 +645,7 @@ in_ro_mount() {
 	[ "$status" -eq 0 ]
 	# one line per range: no name breaks a line or a column
 	[ "$(wc -l <<<"$output")" -eq 7 ]
-	grep -Eq '^a\\x20b +0x1000 +4K +yes +team\\x20x ' <<<"$output"
+	grep -Eq '^a\\x20b +0x1000 +4K +yes +0 +team\\x20x ' <<<"$output"
 	grep -Eq '^nl\\x0ax +0x2000 ' <<<"$output"
 	grep -Eq '^c\\x5cd +0x3000 ' <<<"$output"
 	grep -Eq '^\\xff\$\(x\) +0x4000 ' <<<"$output"
