@@ -19,38 +19,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "ftm_engine.h"
-#include "ftm_arch.h"
+#include "engine_test.h"
 
 #define ARENA_BYTES	(512ULL << 20)	/* address space the spans live in */
 #define ARENA_LINES	(ARENA_BYTES / FTM_LINE_SIZE)
 #define MAX_SPANS	48
 #define NR_SETS		300
 
-/*
- * What the counting line instructions saw.  The engine calls the arch hooks
- * by fixed names, so the recorder is reached through this one pointer,
- * owned by main().
- */
-struct recorder {
-	char *arena;
-	unsigned char *hits;		/* per line of the arena */
-	u64 lines_by_insn[3];
-	u64 since_feed;			/* bytes flushed since the watchdog was fed */
-	u64 max_since_feed;
-	u64 fences;
-	u64 rescheds;
-	u64 end_line;			/* hits[] is zero from here on */
-	bool has[3];			/* what ftm_arch_has() reports */
-	bool outside;			/* a line outside the arena was hit */
-};
-
 static struct recorder *rec;
-
-bool ftm_arch_has(enum ftm_arch_insn insn)
-{
-	return rec->has[insn];
-}
 
 unsigned int ftm_arch_line_size(void)
 {
@@ -110,15 +86,17 @@ static u64 rnd_below(u64 *s, u64 n)
 	return n ? rnd(s) % n : 0;
 }
 
-struct tap {
-	unsigned int n;
-	unsigned int failed;
-};
+u64 lines_total(const struct recorder *r)
+{
+	u64 n = 0;
+	unsigned int i;
 
-static void tap_result(struct tap *t, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	for (i = 0; i < FTM_TEST_NR_INSNS; i++)
+		n += r->lines_by_insn[i];
+	return n;
+}
 
-static void tap_result(struct tap *t, bool ok, const char *fmt, ...)
+void tap_result(struct tap *t, bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -211,7 +189,7 @@ static bool exactly_once(const struct recorder *r, const struct ftm_span *spans,
 			 unsigned int nr, char *why, size_t len)
 {
 	u64 expect = 0, l;
-	u64 seen = r->lines_by_insn[0] + r->lines_by_insn[1] + r->lines_by_insn[2];
+	u64 seen = lines_total(r);
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
@@ -260,9 +238,9 @@ static void check_split(struct recorder *r, const struct ftm_span *spans, unsign
 			.spans = spans, .nr = nr, .op = FTM_LINE_WRITEBACK,
 			.part = part, .nparts = nparts,
 		};
-		u64 before = r->lines_by_insn[FTM_INSN_CLWB];
+		u64 before = r->lines_by_insn[FTM_TEST_WB];
 		u64 done = ftm_engine_walk(&w);
-		u64 counted = (r->lines_by_insn[FTM_INSN_CLWB] - before) * FTM_LINE_SIZE;
+		u64 counted = (r->lines_by_insn[FTM_TEST_WB] - before) * FTM_LINE_SIZE;
 
 		res->walks++;
 		sum += done;
@@ -289,36 +267,6 @@ static void check_split(struct recorder *r, const struct ftm_span *spans, unsign
 		snprintf(res->fence, sizeof(res->fence), "%" PRIu64 " fences in walks", r->fences);
 }
 
-static void test_insn_choice(struct tap *t, struct recorder *r)
-{
-	static const struct {
-		bool clflush, clflushopt, clwb;
-		const char *wb, *inval;
-	} cases[] = {
-		{ true, true, true, "clwb", "clflushopt" },
-		{ true, true, false, "clflushopt", "clflushopt" },
-		{ true, false, false, "clflush", "clflush" },
-		{ true, false, true, "clwb", "clflush" },
-	};
-	unsigned int i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *wb, *inval;
-
-		r->has[FTM_INSN_CLFLUSH] = cases[i].clflush;
-		r->has[FTM_INSN_CLFLUSHOPT] = cases[i].clflushopt;
-		r->has[FTM_INSN_CLWB] = cases[i].clwb;
-		ftm_engine_init();
-		wb = ftm_engine_insn(FTM_LINE_WRITEBACK);
-		inval = ftm_engine_insn(FTM_LINE_INVALIDATE);
-		tap_result(t, !strcmp(wb, cases[i].wb) && !strcmp(inval, cases[i].inval),
-			   "with clflushopt=%d clwb=%d: write back uses %s (want %s), invalidate %s (want %s)",
-			   cases[i].clflushopt, cases[i].clwb, wb, cases[i].wb, inval, cases[i].inval);
-	}
-	r->has[FTM_INSN_CLFLUSH] = r->has[FTM_INSN_CLFLUSHOPT] = r->has[FTM_INSN_CLWB] = true;
-	ftm_engine_init();
-}
-
 /* The operation picks the instruction: invalidate never leaves a line cached. */
 static void test_op(struct tap *t, struct recorder *r)
 {
@@ -328,15 +276,13 @@ static void test_op(struct tap *t, struct recorder *r)
 	reset(r);
 	w.op = FTM_LINE_INVALIDATE;
 	ftm_engine_walk(&w);
-	tap_result(t, r->lines_by_insn[FTM_INSN_CLFLUSHOPT] == 64 &&
-		   !r->lines_by_insn[FTM_INSN_CLWB] && !r->lines_by_insn[FTM_INSN_CLFLUSH],
-		   "FTM_LINE_INVALIDATE walks 4 KiB with clflushopt only");
+	tap_result(t, r->lines_by_insn[FTM_TEST_INVAL] == 64 && lines_total(r) == 64,
+		   "FTM_LINE_INVALIDATE walks 4 KiB with %s only", ftm_engine_insn(w.op));
 	reset(r);
 	w.op = FTM_LINE_WRITEBACK;
 	ftm_engine_walk(&w);
-	tap_result(t, r->lines_by_insn[FTM_INSN_CLWB] == 64 &&
-		   !r->lines_by_insn[FTM_INSN_CLFLUSHOPT] && !r->lines_by_insn[FTM_INSN_CLFLUSH],
-		   "FTM_LINE_WRITEBACK walks 4 KiB with clwb only");
+	tap_result(t, r->lines_by_insn[FTM_TEST_WB] == 64 && lines_total(r) == 64,
+		   "FTM_LINE_WRITEBACK walks 4 KiB with %s only", ftm_engine_insn(w.op));
 	reset(r);
 	ftm_engine_fence();
 	tap_result(t, r->fences == 1, "ftm_engine_fence fences once (%" PRIu64 ")", r->fences);
@@ -350,7 +296,7 @@ static void test_edges(struct tap *t, struct recorder *r)
 
 	reset(r);
 	done = ftm_engine_walk(&w);
-	tap_result(t, done == 0 && !r->lines_by_insn[FTM_INSN_CLWB], "an empty set flushes nothing");
+	tap_result(t, done == 0 && !lines_total(r), "an empty set flushes nothing");
 
 	/* More walkers than lines: three get a line each, the rest nothing. */
 	reset(r);
@@ -360,7 +306,7 @@ static void test_edges(struct tap *t, struct recorder *r)
 	for (w.part = 0; w.part < w.nparts; w.part++)
 		done += ftm_engine_walk(&w);
 	tap_result(t, done == span.size && r->hits[0] == 1 && r->hits[1] == 1 && r->hits[2] == 1 &&
-		   r->lines_by_insn[FTM_INSN_CLWB] == 3,
+		   r->lines_by_insn[FTM_TEST_WB] == 3,
 		   "8 walkers over 3 lines flush each line once");
 
 	/* What flushtm_flush_phys(start 32, size 64) hands the engine: two lines. */
@@ -371,7 +317,7 @@ static void test_edges(struct tap *t, struct recorder *r)
 	w.part = 0;
 	done = ftm_engine_walk(&w);
 	tap_result(t, done == 128 && r->hits[0] == 1 && r->hits[1] == 1 && !r->hits[2] &&
-		   r->lines_by_insn[FTM_INSN_CLWB] == 2 && !r->outside,
+		   r->lines_by_insn[FTM_TEST_WB] == 2 && !r->outside,
 		   "a span at byte 32 of 64 bytes flushes lines 0 and 1 (%" PRIu64 " bytes)", done);
 
 	/* Split: the last line of an odd-sized span is in some part. */
@@ -382,7 +328,7 @@ static void test_edges(struct tap *t, struct recorder *r)
 	done = 0;
 	for (w.part = 0; w.part < w.nparts; w.part++)
 		done += ftm_engine_walk(&w);
-	tap_result(t, done == 256 && r->hits[3] == 1 && r->lines_by_insn[FTM_INSN_CLWB] == 4,
+	tap_result(t, done == 256 && r->hits[3] == 1 && r->lines_by_insn[FTM_TEST_WB] == 4,
 		   "4 walkers over 193 bytes flush its 4 lines, the last included (%" PRIu64 " bytes)",
 		   done);
 }
@@ -444,7 +390,7 @@ static void test_random_sets(struct tap *t, struct recorder *r, u64 seed, bool o
 
 int main(void)
 {
-	struct recorder r = { .has = { true, true, true }, .end_line = ARENA_LINES };
+	struct recorder r = { .end_line = ARENA_LINES };
 	struct tap t = { 0 };
 	const char *env = getenv("FTM_TEST_SEED");
 	u64 seed = env ? strtoull(env, NULL, 0) : 0x5eed0f1a5417ULL;
@@ -460,8 +406,8 @@ int main(void)
 		return 1;
 	}
 	rec = &r;
-	printf("1..23\n# seed 0x%" PRIx64 " (FTM_TEST_SEED)\n", seed);
-	test_insn_choice(&t, &r);
+	printf("1..%u\n# seed 0x%" PRIx64 " (FTM_TEST_SEED)\n", 19 + test_insn_cases, seed);
+	test_insn_choice(&t);
 	test_op(&t, &r);
 	test_edges(&t, &r);
 	test_resched(&t, &r);

@@ -7,6 +7,8 @@
 load ../guest/helpers
 
 FTM_ARCH_INFO=$FTM_TOP/tests/arm64/progs/ftm-arch-info
+# The engine's unit test built for arm64 (bench/Makefile, ARCH=arm64).
+FTM_ENGINE_TEST=$FTM_TOP/bench/test/engine-test
 FTM_OOPS_KO=$FTM_TOP/tests/arm64/modules/ftm_oops.ko
 # The hooks of arm64, in the module's order: no nmi.
 ARM64_HOOKS="panic die reboot kexec cpu_offline exit aperture manual"

@@ -8,7 +8,7 @@
 # durability.  Debian's arm64 kernel has no ZONE_DEVICE: the NVDIMM's
 # namespace is raw (no fsdax, no devdax).
 # vm: --smp 2 --timeout 900
-# cost: 116
+# cost: 132
 
 load helpers
 
@@ -51,6 +51,17 @@ refused() {
 		[ "$wb" = "dc cvac" ]
 	fi
 	[ "$(ftm_grep_count "flushtm: lines: write back $wb, invalidate $inval, $line-byte lines\$" "$log")" = 1 ]
+}
+
+@test "the engine's unit test, built for arm64, passes here: dc cvap with DCPOP, dc cvac without, dc civac" {
+	run "$FTM_ENGINE_TEST"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} =~ ^1\.\.([0-9]+)$ ]]
+	[ "$(grep -c '^ok ' <<<"$output")" = "${BASH_REMATCH[1]}" ]
+	! grep -q '^not ok' <<<"$output"
+	grep -q '^ok 1 - with dcpop=1: write back uses dc cvap (want dc cvap), invalidate dc civac' <<<"$output"
+	grep -q '^ok 2 - with dcpop=0: write back uses dc cvac (want dc cvac), invalidate dc civac' <<<"$output"
+	grep -q 'FTM_LINE_WRITEBACK walks 4 KiB with dc cvap only$' <<<"$output"
 }
 
 @test "every hook but nmi is available; arming nmi is refused" {
