@@ -153,6 +153,8 @@ static const struct errword errwords[] = {
 	{ "flush", ENOENT, "no such range" },
 	{ "flush", EINVAL, "invalid range name" },
 	{ "method", EINVAL, "not one of auto, lines, cache" },
+	{ "method", EOPNOTSUPP, "not available on this machine (no safe whole-cache write back: "
+				"arm64, or an encrypted guest); lines and auto are" },
 	{ "cache-threshold", EINVAL, "invalid size" },
 	{ "crash-budget", EINVAL, "not auto or milliseconds" },
 	{ "crash-budget", ERANGE, "too large" },
