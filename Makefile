@@ -74,11 +74,13 @@ deps:
 # Of the debug kernel's suites, make check runs those that fit its time (75
 # minutes in all on two CPUs under TCG) and have run clean there: the harden
 # cycles (load/unload with every hook armed and processes enrolled), kmod-events'
-# NMI, memory-offline and exec tests (# debug-filter), the checkers' own proof
-# and the report scan.  make check-debug runs
+# NMI, memory-offline and exec tests (# debug-filter), kmod-ranges (the set's
+# building, merging and ordering, the manual and aperture flushes, the
+# exported API: 19 tests, ~330 s there), the checkers' own proof and the
+# report scan.  make check-debug runs
 # them all (host/events, every kmod suite, the fuzzer, failslab): the fuzzer
 # alone takes 10-20 minutes there, and runs on both kernels in make check.
-CHECK_DEBUG_SUITES := guest/kmod-events guest/harden-cycles
+CHECK_DEBUG_SUITES := guest/kmod-events guest/harden-cycles guest/kmod-ranges
 CHECK_DEBUG_BATS := checkers reports
 check:
 	@scripts/ensure-deps.sh $(DEPS)
